@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from './config/app-config.js';
+import { loggerParams } from './common/logging.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+
+@Module({})
+export class AppModule {
+  /** The configuration is loaded and validated before Nest starts (main.ts), then handed in here. */
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ app: config })] }),
+        LoggerModule.forRoot(loggerParams(config.logLevel)),
+        DatabaseModule,
+        MetricsModule,
+        HealthModule,
+      ],
+      providers: [
+        {
+          provide: AppConfig,
+          useFactory: (configService: ConfigService) => configService.getOrThrow<AppConfig>('app'),
+          inject: [ConfigService],
+        },
+      ],
+      exports: [AppConfig],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Domain errors: a stable machine-readable `code`, no knowledge of HTTP. The global filter
+ * (http-error.filter.ts) maps each code to its status.
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  correlationId?: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailedError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((error) => `${error.field}: ${error.message}`).join('; '));
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(
+    readonly code: 'CART_NOT_FOUND' | 'ITEM_NOT_FOUND' | 'NO_KLARNA_SESSION' | 'ORDER_NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(
+    readonly code:
+      | 'CART_LOCKED'
+      | 'REAUTHORIZATION_REQUIRED'
+      | 'ALREADY_ORDERED'
+      | 'KLARNA_REFUSED'
+      | 'ORDER_NOT_MODIFIABLE'
+      | 'ORDER_PLACEMENT_IN_PROGRESS',
+    message: string,
+    correlationId?: string,
+  ) {
+    super(message);
+    this.correlationId = correlationId;
+  }
+}
+
+export class UnprocessableError extends DomainError {
+  constructor(
+    readonly code: 'AUTHORIZATION_INVALID' | 'KLARNA_REJECTED',
+    message: string,
+    correlationId?: string,
+  ) {
+    super(message);
+    this.correlationId = correlationId;
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** Klarna could not be reached or answered 5xx where the caller must wait and try again. */
+export class KlarnaUnavailableError extends DomainError {
+  readonly code = 'KLARNA_UNAVAILABLE';
+  constructor(message: string, correlationId?: string) {
+    super(message);
+    this.correlationId = correlationId;
+  }
+}

@@ -1,0 +1,91 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError, ValidationFailedError } from './errors.js';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  CART_NOT_FOUND: 404,
+  ITEM_NOT_FOUND: 404,
+  NO_KLARNA_SESSION: 404,
+  ORDER_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  CART_LOCKED: 409,
+  REAUTHORIZATION_REQUIRED: 409,
+  ALREADY_ORDERED: 409,
+  KLARNA_REFUSED: 409,
+  ORDER_NOT_MODIFIABLE: 409,
+  ORDER_PLACEMENT_IN_PROGRESS: 409,
+  AUTHORIZATION_INVALID: 422,
+  KLARNA_REJECTED: 422,
+  KLARNA_UNAVAILABLE: 503,
+};
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  errors?: { field: string; message: string }[];
+  correlationId?: string;
+  details?: unknown;
+}
+
+/**
+ * The one place errors become HTTP answers: `{ code, message, errors?, correlationId? }`.
+ * Unknown errors are logged once and answer 500 without internals.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const [status, body] = this.toResponse(exception);
+    void reply.status(status).send(body);
+  }
+
+  private toResponse(exception: unknown): [number, ErrorBody] {
+    if (exception instanceof DomainError) {
+      const body: ErrorBody = { code: exception.code, message: exception.message };
+      if (exception instanceof ValidationFailedError) body.errors = exception.errors;
+      if (exception.correlationId) body.correlationId = exception.correlationId;
+      return [STATUS_BY_CODE[exception.code] ?? 500, body];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status === 404) return [404, { code: 'ROUTE_NOT_FOUND', message: 'No such route' }];
+      // Terminus answers 503 with the failing checks as the exception's response.
+      if (status === 503) return [503, { code: 'NOT_READY', message: 'Not ready', details: exception.getResponse() }];
+      return [status, { code: `HTTP_${status}`, message: exception.message }];
+    }
+    const fastifyError = asFastifyClientError(exception);
+    if (fastifyError) return [400, validationBody(fastifyError.field, fastifyError.message)];
+    this.logger.error({ event: 'request.failed', err: exception }, 'Unhandled error');
+    return [500, { code: 'INTERNAL_ERROR', message: 'Internal server error' }];
+  }
+}
+
+function validationBody(field: string, message: string): ErrorBody {
+  return { code: 'VALIDATION_FAILED', message: `${field}: ${message}`, errors: [{ field, message }] };
+}
+
+/**
+ * Fastify refuses some requests before any controller runs (body too large, unsupported content type,
+ * malformed JSON). The REST contract answers all bad input with 400 VALIDATION_FAILED naming the field.
+ */
+function asFastifyClientError(exception: unknown): { field: string; message: string } | undefined {
+  const code = (exception as { code?: unknown })?.code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { field: 'body', message: 'request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { field: 'content-type', message: 'must be application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { field: 'body', message: 'must not be empty' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { field: 'body', message: 'must be valid JSON' };
+    default:
+      if (exception instanceof SyntaxError) return { field: 'body', message: 'must be valid JSON' };
+      return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import { Param, ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationFailedError, type FieldError } from './errors.js';
+
+/** The one global ValidationPipe: unknown fields refused, payloads turned into their DTO classes. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
+  });
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field =
+      parent === ''
+        ? error.property
+        : /^\d+$/.test(error.property)
+          ? `${parent}[${error.property}]`
+          : `${parent}.${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: message
+        .replace(/^property (\S+) should not exist$/, 'is not allowed')
+        .replace(new RegExp(`^${escapeRegExp(error.property)} `), ''),
+    }));
+    return own.concat(flattenValidationErrors(error.children ?? [], field));
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A path parameter that must be a UUID; anything else is a 400 naming the parameter. */
+export function UuidParam(name: string): ParameterDecorator {
+  return Param(
+    name,
+    new ParseUUIDPipe({
+      exceptionFactory: () => new ValidationFailedError([{ field: name, message: 'must be a UUID' }]),
+    }),
+  );
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigurationError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('starts with nothing configured: embedded database, simulated Klarna, generated webhook secret', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.klarna.username).toBeUndefined();
+    expect(config.generatedSettings).toEqual(['WEBHOOK_SECRET']);
+    expect(config.webhookSecret).toHaveLength(64);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'Invalid configuration: PORT="abc": PORT must be an integer number'],
+    [{ PORT: '70000' }, 'Invalid configuration: PORT=70000: PORT must not be greater than 65535'],
+    [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL="nonsense": DATABASE_URL must look like postgresql://'],
+    [{ KLARNA_TIMEOUT_MS: '10ms' }, 'KLARNA_TIMEOUT_MS="10ms": KLARNA_TIMEOUT_MS must be an integer number'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud"'],
+    [{ WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET=(hidden): WEBHOOK_SECRET must be at least 32 characters'],
+    [{ KLARNA_USERNAME: 'PK123' }, 'KLARNA_PASSWORD is required when KLARNA_USERNAME is set'],
+    [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
+  ])('refuses %j with one line naming the variable', (environment, expected) => {
+    expect(() => loadConfig(environment)).toThrow(ConfigurationError);
+    expect(() => loadConfig(environment)).toThrow(expected);
+    try {
+      loadConfig(environment);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a secret in its error', () => {
+    expect(() => loadConfig({ OPS_API_KEY: 'tiny-secret' })).toThrow('OPS_API_KEY=(hidden)');
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://app@db:5432/shop',
+      PUBLIC_BASE_URL: 'https://shop.example.com/',
+      KLARNA_API_URL: 'https://api.klarna.com',
+      KLARNA_USERNAME: 'PK1_abc',
+      KLARNA_PASSWORD: 'secret',
+      KLARNA_TIMEOUT_MS: '2500',
+      WEBHOOK_SECRET: 'x'.repeat(40),
+      OPS_API_KEY: 'o'.repeat(20),
+      LOG_LEVEL: 'warn',
+      MIGRATE_ON_START: 'false',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: 'postgresql://app@db:5432/shop',
+      publicBaseUrl: 'https://shop.example.com',
+      klarna: { apiUrl: 'https://api.klarna.com', username: 'PK1_abc', password: 'secret', timeoutMs: 2500 },
+      logLevel: 'warn',
+      migrateOnStart: false,
+      generatedSettings: [],
+    });
+  });
+});

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/** The service's settings: one typed object, validated once at boot. Injected by this class. */
+export class AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** Absent: the embedded PostgreSQL is started (see src/database/embedded-database.ts). */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly migrateOnStart: boolean;
+  readonly dataDir: string;
+  readonly publicBaseUrl: string;
+  readonly klarna: {
+    /** Absent username: the Klarna simulator is started and used (offline sandbox). */
+    readonly apiUrl: string;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly timeoutMs: number;
+  };
+  readonly webhookSecret: string;
+  /** Absent: the operations endpoints refuse every caller. */
+  readonly opsApiKey: string | undefined;
+  readonly logLevel: string;
+  readonly authorizationCallbackGraceMs: number;
+  readonly bodyLimitBytes: number;
+  readonly generatedSettings: readonly string[];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const KLARNA_PLAYGROUND_EU = 'https://api.playground.klarna.com';
+
+class EnvironmentVariables {
+  @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsOptional() @IsString() HOST?: string;
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+\/[^\s/?]+/, {
+    message: 'DATABASE_URL must look like postgresql://user@host:port/database',
+  })
+  DATABASE_URL?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(100) DATABASE_POOL_SIZE?: number;
+  @IsOptional() @IsIn(['true', 'false']) MIGRATE_ON_START?: string;
+  @IsOptional() @IsString() DATA_DIR?: string;
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) KLARNA_API_URL?: string;
+  @IsOptional() @IsString() @MinLength(1) KLARNA_USERNAME?: string;
+  @IsOptional() @IsString() @MinLength(1) KLARNA_PASSWORD?: string;
+  @IsOptional() @IsInt() @Min(100) @Max(120_000) KLARNA_TIMEOUT_MS?: number;
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
+  WEBHOOK_SECRET?: string;
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'OPS_API_KEY must be at least 16 characters' })
+  OPS_API_KEY?: string;
+  @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(3_600_000) AUTHORIZATION_CALLBACK_GRACE_MS?: number;
+  @IsOptional() @IsInt() @Min(1024) @Max(10_485_760) BODY_LIMIT_BYTES?: number;
+}
+
+const NUMERIC_VARIABLES = [
+  'PORT',
+  'DATABASE_POOL_SIZE',
+  'KLARNA_TIMEOUT_MS',
+  'AUTHORIZATION_CALLBACK_GRACE_MS',
+  'BODY_LIMIT_BYTES',
+] as const;
+
+export class ConfigurationError extends Error {}
+
+/**
+ * Reads and validates the environment. Throws a ConfigurationError whose message is one line naming
+ * the first bad variable, which main.ts prints before exiting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(new EnvironmentVariables()).concat(Object.keys(env))) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const key of NUMERIC_VARIABLES) {
+    if (typeof raw[key] === 'string') {
+      const text = raw[key] as string;
+      raw[key] = /^-?\d+$/.test(text) ? Number(text) : text;
+    }
+  }
+  const variables = plainToInstance(EnvironmentVariables, raw);
+  const errors = validateSync(variables, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const constraints = first.constraints ?? {};
+    // Name the most basic failure first: "must be an integer" says more about PORT=abc than a range does.
+    const reason = constraints.isInt ?? constraints.isIn ?? Object.values(constraints)[0] ?? 'is invalid';
+    const shown =
+      first.property.includes('PASSWORD') || first.property.includes('SECRET') || first.property.includes('KEY')
+        ? '(hidden)'
+        : JSON.stringify(first.value);
+    throw new ConfigurationError(`Invalid configuration: ${first.property}=${shown}: ${reason}`);
+  }
+
+  const nodeEnv = (variables.NODE_ENV ?? 'development') as AppConfig['nodeEnv'];
+  const generatedSettings: string[] = [];
+  if (nodeEnv === 'production') {
+    for (const key of [
+      'DATABASE_URL',
+      'WEBHOOK_SECRET',
+      'OPS_API_KEY',
+      'PUBLIC_BASE_URL',
+      'KLARNA_USERNAME',
+      'KLARNA_PASSWORD',
+    ] as const) {
+      if (variables[key] === undefined)
+        throw new ConfigurationError(`Invalid configuration: ${key} is required when NODE_ENV=production`);
+    }
+  }
+  if (variables.KLARNA_USERNAME !== undefined && variables.KLARNA_PASSWORD === undefined) {
+    throw new ConfigurationError('Invalid configuration: KLARNA_PASSWORD is required when KLARNA_USERNAME is set');
+  }
+  let webhookSecret = variables.WEBHOOK_SECRET;
+  if (webhookSecret === undefined) {
+    // A per-process secret keeps webhooks authenticated in development; URLs handed to Klarna before a restart stop working.
+    webhookSecret = randomBytes(32).toString('hex');
+    generatedSettings.push('WEBHOOK_SECRET');
+  }
+  const port = variables.PORT ?? 3000;
+  return {
+    nodeEnv,
+    port,
+    host: variables.HOST ?? '0.0.0.0',
+    databaseUrl: variables.DATABASE_URL,
+    databasePoolSize: variables.DATABASE_POOL_SIZE ?? 10,
+    migrateOnStart: variables.MIGRATE_ON_START !== 'false',
+    dataDir: variables.DATA_DIR ?? '.data',
+    publicBaseUrl: (variables.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    klarna: {
+      apiUrl: (variables.KLARNA_API_URL ?? KLARNA_PLAYGROUND_EU).replace(/\/+$/, ''),
+      username: variables.KLARNA_USERNAME,
+      password: variables.KLARNA_PASSWORD,
+      timeoutMs: variables.KLARNA_TIMEOUT_MS ?? 5000,
+    },
+    webhookSecret,
+    opsApiKey: variables.OPS_API_KEY,
+    logLevel: variables.LOG_LEVEL ?? 'info',
+    authorizationCallbackGraceMs: variables.AUTHORIZATION_CALLBACK_GRACE_MS ?? 30_000,
+    bodyLimitBytes: variables.BODY_LIMIT_BYTES ?? 262_144,
+    generatedSettings,
+  };
+}
+
+/** Loads `.env` from the working directory when present; real environment variables win. */
+export function loadEnvFile(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** The process environment, read only here (house rule: no process.env outside src/config). */
+export function processEnvironment(): NodeJS.ProcessEnv {
+  return process.env;
+}

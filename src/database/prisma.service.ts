@@ -1,0 +1,21 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { AppConfig } from '../config/app-config.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
+
+/** The application's one Prisma client, on node-postgres through the driver adapter (no native engine). */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(config: AppConfig) {
+    super({
+      adapter: new PrismaPg({ connectionString: config.databaseUrl, max: config.databasePoolSize }),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}
+
+/** The client handed to repositories inside an explicit transaction. */
+export type PrismaTransaction = Prisma.TransactionClient;

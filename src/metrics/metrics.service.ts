@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of the service; one registry per application instance. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests served, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly klarnaRequestDuration = new Histogram({
+    name: 'klarna_request_duration_seconds',
+    help: 'Calls to Klarna, by operation and outcome (ok, client_error, server_error, timeout, network_error)',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly klarnaSyncFailures = new Counter({
+    name: 'klarna_session_sync_failures_total',
+    help: 'Cart changes that could not be pushed to the Klarna session at once, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ordersStuckPlacing = new Gauge({
+    name: 'orders_stuck_placing',
+    help: 'Orders written as placing whose Klarna outcome is not known yet (older than one minute)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeKlarnaCall(operation: string, outcome: string, seconds: number): void {
+    this.klarnaRequestDuration.observe({ operation, outcome }, seconds);
+  }
+}

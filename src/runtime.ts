@@ -1,0 +1,63 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { pino } from 'pino';
+import { createApp } from './app.factory.js';
+import type { AppConfig } from './config/app-config.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database.js';
+import { MIGRATIONS_DIR } from './database/migrations-dir.js';
+import { ensureDatabase, migrate } from './database/migrator.js';
+
+export interface Runtime {
+  app: NestFastifyApplication;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything the service needs: the embedded PostgreSQL when no DATABASE_URL is set, the
+ * database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
+ */
+export async function startRuntime(config: AppConfig): Promise<Runtime> {
+  const log = pino({ level: config.logLevel, base: { service: 'klarna-checkout-bff' } });
+  for (const setting of config.generatedSettings) {
+    log.warn(
+      { event: 'config.generated', setting },
+      `${setting} is not set: using a random value for this process only`,
+    );
+  }
+  if (config.opsApiKey === undefined) {
+    log.warn({ event: 'config.ops_disabled' }, 'OPS_API_KEY is not set: the operations endpoints refuse every caller');
+  }
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedDatabase(config.dataDir);
+    databaseUrl = embedded.url;
+    log.warn(
+      { event: 'database.embedded', dataDir: config.dataDir },
+      'DATABASE_URL is not set: using the EMBEDDED PostgreSQL default (development only)',
+    );
+  }
+  try {
+    if (config.migrateOnStart || embedded) {
+      if (await ensureDatabase(databaseUrl)) log.info({ event: 'database.created' }, 'Database created');
+      const result = await migrate(databaseUrl, MIGRATIONS_DIR);
+      log.info({ event: 'migrations.applied', applied: result.applied }, 'Migrations up to date');
+    }
+    const app = await createApp({ ...config, databaseUrl });
+    await app.listen({ port: config.port, host: config.host });
+    const url = await app.getUrl();
+    log.info({ event: 'service.started', url }, 'Klarna checkout BFF listening');
+    return {
+      app,
+      url,
+      async stop() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
