@@ -1,0 +1,240 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Injectable, Logger } from '@nestjs/common';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { KlarnaApiError } from './klarna-api.error.js';
+import { KlarnaGateway } from './klarna-gateway.js';
+import {
+  addressToWire,
+  customerToWire,
+  managedOrderFromWire,
+  merchantUrlsToWire,
+  orderDataToWire,
+  orderLineToWire,
+  requireField,
+} from './klarna-wire.js';
+import type {
+  CreatedKlarnaSession,
+  KlarnaAuthorizationUpdate,
+  KlarnaCustomerToken,
+  KlarnaCustomerTokenRequest,
+  KlarnaManagedOrder,
+  KlarnaOrderRequest,
+  KlarnaPaymentMethodCategory,
+  KlarnaSessionRequest,
+  KlarnaSessionView,
+  PlacedKlarnaOrder,
+} from './klarna.types.js';
+
+const SERVICE_VERSION = '0.1.0';
+
+/** Klarna's REST API (Payments v1, Order Management v1) over axios with keep-alive and HTTP Basic. */
+@Injectable()
+export class KlarnaRestGateway extends KlarnaGateway {
+  private readonly logger = new Logger(KlarnaRestGateway.name);
+  private readonly http: AxiosInstance;
+
+  constructor(
+    config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    super();
+    this.http = axios.create({
+      baseURL: config.klarna.apiUrl,
+      timeout: config.klarna.timeoutMs,
+      auth: { username: config.klarna.username ?? '', password: config.klarna.password ?? '' },
+      headers: { 'User-Agent': `klarna-checkout-bff/${SERVICE_VERSION} (node ${process.version})` },
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      // Every status is an answer to map, not an exception thrown by axios.
+      validateStatus: () => true,
+      maxRedirects: 0,
+    });
+  }
+
+  async createSession(request: KlarnaSessionRequest): Promise<CreatedKlarnaSession> {
+    const operation = 'createSession';
+    const response = await this.call(operation, 'POST', '/payments/v1/sessions', sessionToWire(request));
+    const categories = (response.data as { payment_method_categories?: Record<string, unknown>[] })
+      .payment_method_categories;
+    return {
+      sessionId: requireField(operation, response.data, 'session_id', 'string'),
+      clientToken: requireField(operation, response.data, 'client_token', 'string'),
+      paymentMethodCategories: (categories ?? []).map(
+        (category): KlarnaPaymentMethodCategory => ({
+          identifier: String(category.identifier),
+          name: category.name === undefined ? undefined : String(category.name),
+          assetUrls: category.asset_urls as KlarnaPaymentMethodCategory['assetUrls'],
+        }),
+      ),
+      correlationId: correlationIdOf(response),
+    };
+  }
+
+  async readSession(sessionId: string): Promise<KlarnaSessionView> {
+    const response = await this.call('readSession', 'GET', `/payments/v1/sessions/${encodeURIComponent(sessionId)}`);
+    const body = response.data as Record<string, unknown>;
+    return {
+      status: requireField('readSession', body, 'status', 'string'),
+      expiresAt: body.expires_at as string | undefined,
+      orderAmount: body.order_amount as number | undefined,
+      authorizationToken: body.authorization_token as string | undefined,
+    };
+  }
+
+  async updateSession(sessionId: string, request: KlarnaSessionRequest): Promise<string | undefined> {
+    const response = await this.call(
+      'updateSession',
+      'POST',
+      `/payments/v1/sessions/${encodeURIComponent(sessionId)}`,
+      sessionToWire(request),
+    );
+    return correlationIdOf(response);
+  }
+
+  async placeOrder(authorizationToken: string, request: KlarnaOrderRequest): Promise<PlacedKlarnaOrder> {
+    const operation = 'createOrder';
+    const response = await this.call(
+      operation,
+      'POST',
+      `/payments/v1/authorizations/${encodeURIComponent(authorizationToken)}/order`,
+      {
+        ...orderDataToWire(request),
+        merchant_reference1: request.merchantReference1,
+        merchant_reference2: request.merchantReference2,
+        merchant_urls: merchantUrlsToWire(request.merchantUrls),
+        auto_capture: request.autoCapture,
+      },
+    );
+    return {
+      orderId: requireField(operation, response.data, 'order_id', 'string'),
+      fraudStatus: requireField(operation, response.data, 'fraud_status', 'string'),
+      redirectUrl: (response.data as { redirect_url?: string }).redirect_url,
+      correlationId: correlationIdOf(response),
+    };
+  }
+
+  async cancelAuthorization(authorizationToken: string): Promise<void> {
+    await this.call(
+      'cancelAuthorization',
+      'DELETE',
+      `/payments/v1/authorizations/${encodeURIComponent(authorizationToken)}`,
+    );
+  }
+
+  async createCustomerToken(
+    authorizationToken: string,
+    request: KlarnaCustomerTokenRequest,
+  ): Promise<KlarnaCustomerToken> {
+    const operation = 'createCustomerToken';
+    const response = await this.call(
+      operation,
+      'POST',
+      `/payments/v1/authorizations/${encodeURIComponent(authorizationToken)}/customer-token`,
+      {
+        purchase_country: request.purchaseCountry,
+        purchase_currency: request.purchaseCurrency,
+        locale: request.locale,
+        description: request.description,
+        intended_use: request.intendedUse,
+        billing_address: addressToWire(request.billingAddress),
+        customer: customerToWire(request.customer),
+      },
+    );
+    const body = response.data as { redirect_url?: string; payment_method_reference?: string };
+    return {
+      tokenId: requireField(operation, response.data, 'token_id', 'string'),
+      redirectUrl: body.redirect_url,
+      correlationId: correlationIdOf(response),
+    };
+  }
+
+  async getOrder(orderId: string): Promise<KlarnaManagedOrder> {
+    const response = await this.call('getOrder', 'GET', `/ordermanagement/v1/orders/${encodeURIComponent(orderId)}`);
+    return managedOrderFromWire('getOrder', response.data);
+  }
+
+  async updateOrderAuthorization(
+    orderId: string,
+    update: KlarnaAuthorizationUpdate,
+    idempotencyKey: string,
+  ): Promise<string | undefined> {
+    const response = await this.call(
+      'updateAuthorization',
+      'PATCH',
+      `/ordermanagement/v1/orders/${encodeURIComponent(orderId)}/authorization`,
+      {
+        order_amount: update.orderAmount,
+        description: update.description,
+        order_lines: update.orderLines?.map(orderLineToWire),
+      },
+      idempotencyKey,
+    );
+    return correlationIdOf(response);
+  }
+
+  async cancelOrder(orderId: string, idempotencyKey: string): Promise<string | undefined> {
+    const response = await this.call(
+      'cancelOrder',
+      'POST',
+      `/ordermanagement/v1/orders/${encodeURIComponent(orderId)}/cancel`,
+      undefined,
+      idempotencyKey,
+    );
+    return correlationIdOf(response);
+  }
+
+  /** One Klarna call: timed by operation and outcome; any non-2xx becomes a KlarnaApiError. */
+  private async call(
+    operation: string,
+    method: Method,
+    path: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<AxiosResponse> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      const response = await this.http.request({
+        method,
+        url: path,
+        data: body,
+        headers: idempotencyKey ? { 'Klarna-Idempotency-Key': idempotencyKey } : undefined,
+      });
+      if (response.status >= 200 && response.status < 300) return response;
+      outcome = response.status >= 500 ? 'server_error' : 'client_error';
+      const error = response.data as { error_code?: string; error_messages?: string[]; correlation_id?: string };
+      throw new KlarnaApiError(
+        operation,
+        response.status,
+        error?.error_code ?? `HTTP_${response.status}`,
+        Array.isArray(error?.error_messages) ? error.error_messages : [],
+        error?.correlation_id ?? correlationIdOf(response),
+        'http',
+      );
+    } catch (error) {
+      if (error instanceof KlarnaApiError) throw error;
+      const timedOut = error instanceof AxiosError && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT');
+      outcome = timedOut ? 'timeout' : 'network_error';
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.debug({ event: 'klarna.call_failed', operation, reason });
+      throw new KlarnaApiError(operation, undefined, timedOut ? 'TIMEOUT' : 'NETWORK_ERROR', [reason], undefined, outcome === 'timeout' ? 'timeout' : 'network');
+    } finally {
+      this.metrics.observeKlarnaCall(operation, outcome, (performance.now() - started) / 1000);
+    }
+  }
+}
+
+function sessionToWire(request: KlarnaSessionRequest): Record<string, unknown> {
+  const wire: Record<string, unknown> = { ...orderDataToWire(request) };
+  if (request.merchantUrls) wire.merchant_urls = merchantUrlsToWire(request.merchantUrls);
+  if (request.merchantReference1) wire.merchant_reference1 = request.merchantReference1;
+  return wire;
+}
+
+function correlationIdOf(response: AxiosResponse): string | undefined {
+  const header = response.headers['klarna-correlation-id'] ?? response.headers['correlation-id'];
+  return typeof header === 'string' ? header : undefined;
+}

@@ -1,0 +1,144 @@
+/**
+ * Klarna's concepts in our camelCase terms. The Klarna gateway speaks these; only the REST client in this
+ * folder knows Klarna's URLs and snake_case wire format.
+ */
+export interface KlarnaOrderLine {
+  type: string;
+  reference: string;
+  name: string;
+  quantity: number;
+  quantityUnit?: string;
+  unitPrice: number;
+  /** Basis points: 2500 = 25 %, 770 = 7.7 %. */
+  taxRate: number;
+  totalAmount: number;
+  totalDiscountAmount: number;
+  totalTaxAmount: number;
+  imageUrl?: string;
+  productUrl?: string;
+}
+
+export interface KlarnaAddress {
+  title?: string;
+  givenName?: string;
+  familyName?: string;
+  email?: string;
+  phone?: string;
+  streetAddress?: string;
+  streetAddress2?: string;
+  postalCode?: string;
+  city?: string;
+  region?: string;
+  country?: string;
+  organizationName?: string;
+  attention?: string;
+  careOf?: string;
+}
+
+export interface KlarnaCustomer {
+  dateOfBirth?: string;
+  gender?: string;
+  title?: string;
+  type?: 'person' | 'organization';
+  organizationRegistrationId?: string;
+  vatId?: string;
+}
+
+export interface KlarnaMerchantUrls {
+  authorization?: string;
+  confirmation?: string;
+  notification?: string;
+  push?: string;
+}
+
+/** The order content Klarna compares between session, authorization and order. */
+export interface KlarnaOrderData {
+  purchaseCountry: string;
+  purchaseCurrency: string;
+  locale: string;
+  orderAmount: number;
+  orderTaxAmount: number;
+  orderLines: KlarnaOrderLine[];
+  billingAddress?: KlarnaAddress;
+  shippingAddress?: KlarnaAddress;
+  customer?: KlarnaCustomer;
+}
+
+export interface KlarnaSessionRequest extends KlarnaOrderData {
+  merchantUrls?: KlarnaMerchantUrls;
+  merchantReference1?: string;
+}
+
+export interface KlarnaPaymentMethodCategory {
+  identifier: string;
+  name?: string;
+  assetUrls?: { descriptive?: string; standard?: string };
+}
+
+export interface CreatedKlarnaSession {
+  sessionId: string;
+  clientToken: string;
+  paymentMethodCategories: KlarnaPaymentMethodCategory[];
+  correlationId?: string;
+}
+
+export interface KlarnaSessionView {
+  status: string;
+  expiresAt?: string;
+  orderAmount?: number;
+  authorizationToken?: string;
+}
+
+export interface KlarnaOrderRequest extends KlarnaOrderData {
+  merchantReference1: string;
+  merchantReference2?: string;
+  merchantUrls?: KlarnaMerchantUrls;
+  autoCapture?: boolean;
+}
+
+export interface PlacedKlarnaOrder {
+  orderId: string;
+  fraudStatus: string;
+  redirectUrl?: string;
+  correlationId?: string;
+}
+
+export interface KlarnaCustomerTokenRequest {
+  purchaseCountry: string;
+  purchaseCurrency: string;
+  locale: string;
+  description: string;
+  intendedUse: string;
+  billingAddress?: KlarnaAddress;
+  customer?: KlarnaCustomer;
+}
+
+export interface KlarnaCustomerToken {
+  tokenId: string;
+  redirectUrl?: string;
+  paymentMethodType?: string;
+  correlationId?: string;
+}
+
+/** An order as Order Management reports it. */
+export interface KlarnaManagedOrder {
+  orderId: string;
+  status: string;
+  fraudStatus: string;
+  orderAmount: number;
+  originalOrderAmount?: number;
+  capturedAmount: number;
+  refundedAmount?: number;
+  remainingAuthorizedAmount?: number;
+  purchaseCurrency: string;
+  orderLines: KlarnaOrderLine[];
+  merchantReference1?: string;
+  merchantReference2?: string;
+  expiresAt?: string;
+}
+
+export interface KlarnaAuthorizationUpdate {
+  orderAmount: number;
+  description?: string;
+  orderLines?: KlarnaOrderLine[];
+}
