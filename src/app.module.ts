@@ -4,7 +4,10 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config.js';
 import { loggerParams } from './common/logging.js';
 import { DatabaseModule } from './database/database.module.js';
+import { CartModule } from './cart/cart.module.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { KlarnaModule } from './klarna/klarna.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
@@ -20,6 +23,9 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         HealthModule,
+        JobsModule,
+        KlarnaModule,
+        CartModule,
       ],
       providers: [
         {

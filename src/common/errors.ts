@@ -37,6 +37,7 @@ export class ConflictError extends DomainError {
   constructor(
     readonly code:
       | 'CART_LOCKED'
+      | 'CART_EMPTY'
       | 'REAUTHORIZATION_REQUIRED'
       | 'ALREADY_ORDERED'
       | 'KLARNA_REFUSED'

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, ValidationFailedError } from './errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
@@ -11,6 +12,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   ORDER_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CART_LOCKED: 409,
+  CART_EMPTY: 409,
   REAUTHORIZATION_REQUIRED: 409,
   ALREADY_ORDERED: 409,
   KLARNA_REFUSED: 409,
@@ -43,6 +45,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     void reply.status(status).send(body);
   }
 
+  /** Bodies that are not JSON are refused before Fastify parses them (the REST API speaks JSON only). */
+  static requireJsonBodies(fastify: FastifyInstance): void {
+    fastify.addHook('preValidation', async (request) => {
+      if (!hasBody(request.headers)) return;
+      if (!/^application\/(.+\+)?json\b/i.test(request.headers['content-type'] ?? '')) {
+        throw new ValidationFailedError([{ field: 'content-type', message: 'must be application/json' }]);
+      }
+    });
+  }
+
   private toResponse(exception: unknown): [number, ErrorBody] {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { code: exception.code, message: exception.message };
@@ -50,6 +62,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (exception.correlationId) body.correlationId = exception.correlationId;
       return [STATUS_BY_CODE[exception.code] ?? 500, body];
     }
+    // Nest hands Fastify's own refusals (body too large, bad JSON) over as HttpExceptions caused by them.
+    const fastifyError = asFastifyClientError(exception instanceof HttpException ? exception.cause : exception);
+    if (fastifyError) return [400, validationBody(fastifyError.field, fastifyError.message)];
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return [404, { code: 'ROUTE_NOT_FOUND', message: 'No such route' }];
@@ -57,8 +72,6 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (status === 503) return [503, { code: 'NOT_READY', message: 'Not ready', details: exception.getResponse() }];
       return [status, { code: `HTTP_${status}`, message: exception.message }];
     }
-    const fastifyError = asFastifyClientError(exception);
-    if (fastifyError) return [400, validationBody(fastifyError.field, fastifyError.message)];
     this.logger.error({ event: 'request.failed', err: exception }, 'Unhandled error');
     return [500, { code: 'INTERNAL_ERROR', message: 'Internal server error' }];
   }
@@ -88,4 +101,8 @@ function asFastifyClientError(exception: unknown): { field: string; message: str
       if (exception instanceof SyntaxError) return { field: 'body', message: 'must be valid JSON' };
       return undefined;
   }
+}
+
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }

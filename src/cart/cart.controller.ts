@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { UuidParam } from '../common/validation.js';
+import type { KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
+import { CartService } from './cart.service.js';
+import type { CartView } from './cart.types.js';
+import { AddCartItemDto, UpdateCartItemDto } from './dto/cart-item.dto.js';
+import { CreateCartDto, UpdateCartDto } from './dto/cart.dto.js';
+import { PutCustomerDto } from './dto/customer.dto.js';
+
+@ApiTags('cart')
+@Controller('carts')
+export class CartController {
+  constructor(private readonly carts: CartService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a cart (201)' })
+  createCart(@Body() dto: CreateCartDto): Promise<CartView> {
+    return this.carts.createCart(dto);
+  }
+
+  @Get(':cartId')
+  @ApiOperation({ summary: 'Read a cart with its totals and Klarna state' })
+  getCart(@UuidParam('cartId') cartId: string): Promise<CartView> {
+    return this.carts.getCart(cartId);
+  }
+
+  @Patch(':cartId')
+  @ApiOperation({ summary: 'Change country, currency or locale (a new Klarna session follows a market change)' })
+  updateCart(@UuidParam('cartId') cartId: string, @Body() dto: UpdateCartDto): Promise<CartView> {
+    return this.carts.updateCart(cartId, dto);
+  }
+
+  @Post(':cartId/items')
+  @ApiOperation({ summary: 'Add a line (201); pushed to the Klarna session if there is one' })
+  addItem(@UuidParam('cartId') cartId: string, @Body() dto: AddCartItemDto): Promise<CartView> {
+    return this.carts.addItem(cartId, dto);
+  }
+
+  @Patch(':cartId/items/:itemId')
+  @ApiOperation({ summary: 'Change a line' })
+  updateItem(
+    @UuidParam('cartId') cartId: string,
+    @UuidParam('itemId') itemId: string,
+    @Body() dto: UpdateCartItemDto,
+  ): Promise<CartView> {
+    return this.carts.updateItem(cartId, itemId, dto);
+  }
+
+  @Delete(':cartId/items/:itemId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove a line' })
+  removeItem(@UuidParam('cartId') cartId: string, @UuidParam('itemId') itemId: string): Promise<CartView> {
+    return this.carts.removeItem(cartId, itemId);
+  }
+
+  @Put(':cartId/customer')
+  @ApiOperation({ summary: "Set billing/shipping address and customer (only after the shopper's consent)" })
+  setCustomer(@UuidParam('cartId') cartId: string, @Body() dto: PutCustomerDto): Promise<CartView> {
+    return this.carts.setCustomer(cartId, dto);
+  }
+
+  @Post(':cartId/klarna-session')
+  @ApiOperation({ summary: 'Create the Klarna session (201), or return the live one (200)' })
+  async openKlarnaSession(
+    @UuidParam('cartId') cartId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<KlarnaSessionAnswer> {
+    const { created, session } = await this.carts.openKlarnaSession(cartId);
+    void reply.status(created ? 201 : 200);
+    return session;
+  }
+
+  @Get(':cartId/klarna-session')
+  @ApiOperation({ summary: 'The Klarna session of the cart, or 404 NO_KLARNA_SESSION' })
+  getKlarnaSession(@UuidParam('cartId') cartId: string): Promise<KlarnaSessionAnswer> {
+    return this.carts.getKlarnaSession(cartId);
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { PrismaTransaction } from '../database/prisma.service.js';
+import { Prisma, type KlarnaAuthorization, type KlarnaSession } from '../generated/prisma/client.js';
+
+export interface SyncError {
+  errorCode: string;
+  errorMessages: string[];
+  correlationId: string | null;
+}
+
+export interface NewSession {
+  cartId: string;
+  sessionId: string;
+  clientToken: string;
+  paymentMethodCategories: Prisma.InputJsonValue;
+  purchaseCountry: string;
+  purchaseCurrency: string;
+  expiresAt: Date;
+  syncedVersion: number;
+  syncedPayloadHash: string;
+  lastCorrelationId: string | null;
+}
+
+/** The only code that touches KlarnaSession and KlarnaAuthorization. */
+@Injectable()
+export class KlarnaSessionRepository {
+  findByCart(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
+    return db.klarnaSession.findUnique({ where: { cartId } });
+  }
+
+  findBySessionId(db: PrismaTransaction, sessionId: string): Promise<KlarnaSession | null> {
+    return db.klarnaSession.findUnique({ where: { sessionId } });
+  }
+
+  /** One row per cart: a replacing session takes over the cart's mapping. */
+  saveNew(db: PrismaTransaction, session: NewSession): Promise<KlarnaSession> {
+    return db.klarnaSession.upsert({
+      where: { cartId: session.cartId },
+      create: session,
+      update: { ...session, status: 'active', lastSyncError: Prisma.DbNull },
+    });
+  }
+
+  async markSynced(
+    db: PrismaTransaction,
+    id: string,
+    version: number,
+    payloadHash: string,
+    correlationId: string | null,
+  ): Promise<void> {
+    await db.$executeRaw`
+      UPDATE klarna_session
+      SET synced_version = ${version}, synced_payload_hash = ${payloadHash}, last_sync_error = NULL,
+          last_correlation_id = COALESCE(${correlationId}, last_correlation_id), updated_at = now()
+      WHERE id = ${id}::uuid`;
+  }
+
+  async recordSyncError(db: PrismaTransaction, id: string, error: SyncError): Promise<void> {
+    await db.$executeRaw`
+      UPDATE klarna_session
+      SET last_sync_error = ${JSON.stringify(error)}::jsonb,
+          last_correlation_id = COALESCE(${error.correlationId}, last_correlation_id), updated_at = now()
+      WHERE id = ${id}::uuid`;
+  }
+
+  async markCompleted(db: PrismaTransaction, id: string): Promise<void> {
+    await db.klarnaSession.update({ where: { id }, data: { status: 'completed' } });
+  }
+
+  /**
+   * Marks the cart's active authorizations stale (the cart changed after them). Returns how many, and the
+   * status the newest authorization had before, in one round trip.
+   */
+  async staleActiveAuthorizations(
+    db: PrismaTransaction,
+    cartId: string,
+  ): Promise<{ staled: number; latestStatus: string | null }> {
+    const [row] = await db.$queryRaw<{ staled: number; latest_status: string | null }[]>`
+      WITH staled AS (
+        UPDATE klarna_authorization SET status = 'stale'
+        WHERE cart_id = ${cartId}::uuid AND status = 'active' RETURNING id
+      )
+      SELECT (SELECT count(*) FROM staled)::int AS staled,
+             (SELECT status::text FROM klarna_authorization WHERE cart_id = ${cartId}::uuid
+              ORDER BY created_at DESC LIMIT 1) AS latest_status`;
+    return { staled: row?.staled ?? 0, latestStatus: row?.latest_status ?? null };
+  }
+
+  /** A replaced session's authorizations can no longer become orders. */
+  async expireAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
+    await db.$executeRaw`
+      UPDATE klarna_authorization SET status = 'expired'
+      WHERE cart_id = ${cartId}::uuid AND status IN ('active', 'stale')`;
+  }
+
+  latestAuthorization(db: PrismaTransaction, cartId: string): Promise<KlarnaAuthorization | null> {
+    return db.klarnaAuthorization.findFirst({ where: { cartId }, orderBy: { createdAt: 'desc' } });
+  }
+}

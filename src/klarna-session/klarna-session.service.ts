@@ -1,0 +1,263 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { ConflictError, KlarnaUnavailableError, UnprocessableError } from '../common/errors.js';
+import { webhookUrl } from '../common/url-signature.js';
+import type { PrismaTransaction } from '../database/prisma.service.js';
+import type { KlarnaSession, Prisma } from '../generated/prisma/client.js';
+import { JobQueueService } from '../jobs/job-queue.service.js';
+import { KlarnaApiError } from '../klarna/klarna-api.error.js';
+import { KlarnaGateway } from '../klarna/klarna-gateway.js';
+import type { KlarnaPaymentMethodCategory, KlarnaSessionRequest } from '../klarna/klarna.types.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
+import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
+import { payloadHash, type SessionCart } from './session-cart.js';
+import { SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
+
+export const SESSION_SYNC_JOB = 'klarna-session.sync';
+
+/** In a request a transient Klarna failure is queued for retry; inside the retry job it is thrown. */
+export type TransientFailureMode = 'enqueue' | 'throw';
+
+/**
+ * Keeps each cart's Klarna Payments session equal to the cart. Every method runs inside the caller's
+ * transaction, which holds the cart's row lock: pushes for one cart are therefore serialised and always
+ * carry the latest version, so an older push can never land after a newer one.
+ */
+@Injectable()
+export class KlarnaSessionService {
+  private readonly logger = new Logger(KlarnaSessionService.name);
+
+  constructor(
+    private readonly sessions: KlarnaSessionRepository,
+    private readonly klarna: KlarnaGateway,
+    private readonly config: AppConfig,
+    private readonly jobs: JobQueueService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Pushes a changed cart to its session (or replaces the session); null when the cart has none. */
+  async syncCart(
+    tx: PrismaTransaction,
+    cart: SessionCart,
+    mode: TransientFailureMode = 'enqueue',
+  ): Promise<KlarnaCartState | null> {
+    const session = await this.sessions.findByCart(tx, cart.id);
+    if (!session) return null;
+    const hash = payloadHash(cart.orderData);
+    const plan = planSync(
+      { ...session, syncedPayloadHash: session.syncedPayloadHash },
+      {
+        purchaseCountry: cart.purchaseCountry,
+        purchaseCurrency: cart.purchaseCurrency,
+        lineCount: cart.orderData.orderLines.length,
+        payloadHash: hash,
+      },
+      new Date(),
+    );
+    switch (plan.kind) {
+      case 'no_session':
+        return null;
+      case 'hold': {
+        const syncError: SyncError = {
+          errorCode: 'CART_EMPTY',
+          errorMessages: ['Klarna needs at least one order line; the session keeps the last non-empty cart'],
+          correlationId: null,
+        };
+        await this.sessions.recordSyncError(tx, session.id, syncError);
+        return cartState(session, { inSync: false, action: 'none', syncError });
+      }
+      case 'unchanged':
+        if (session.syncedVersion !== cart.version || session.lastSyncError !== null) {
+          await this.sessions.markSynced(tx, session.id, cart.version, hash, null);
+        }
+        return cartState({ ...session, syncedVersion: cart.version }, { inSync: true, action: 'none', syncError: null });
+      case 'update':
+        return this.pushUpdate(tx, session, cart, hash, mode);
+      case 'recreate':
+        return this.replaceSession(tx, session, cart, hash, plan.reason, mode);
+    }
+  }
+
+  /** POST /carts/:id/klarna-session: the live session, or a new one. */
+  async openSession(
+    tx: PrismaTransaction,
+    cart: SessionCart,
+  ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
+    const existing = await this.sessions.findByCart(tx, cart.id);
+    if (existing && existing.status === 'active' && existing.expiresAt.getTime() > Date.now()) {
+      if (existing.syncedPayloadHash !== payloadHash(cart.orderData)) await this.syncCart(tx, cart);
+      const current = (await this.sessions.findByCart(tx, cart.id)) ?? existing;
+      return { created: current.sessionId !== existing.sessionId, session: sessionAnswer(current) };
+    }
+    if (cart.orderData.orderLines.length === 0) {
+      throw new ConflictError('CART_EMPTY', 'Add at least one item before starting a Klarna session');
+    }
+    try {
+      const saved = await this.createSession(tx, cart, payloadHash(cart.orderData));
+      return { created: true, session: sessionAnswer(saved) };
+    } catch (error) {
+      throw this.asDomainError(error, cart.id);
+    }
+  }
+
+  /** The `klarna` part of GET /carts/:id. */
+  async currentState(db: PrismaTransaction, cart: { id: string; version: number }): Promise<KlarnaCartState | null> {
+    const session = await this.sessions.findByCart(db, cart.id);
+    if (!session) return null;
+    const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
+    const inSync = live && session.syncedVersion === cart.version && session.lastSyncError === null;
+    const latest = inSync ? await this.sessions.latestAuthorization(db, cart.id) : null;
+    return cartState(session, {
+      inSync,
+      action: latest?.status === 'stale' ? 'reauthorize' : 'none',
+      syncError: session.lastSyncError as SyncError | null,
+    });
+  }
+
+  /** GET /carts/:id/klarna-session. */
+  async findSession(db: PrismaTransaction, cartId: string): Promise<KlarnaSessionAnswer | null> {
+    const session = await this.sessions.findByCart(db, cartId);
+    return session ? sessionAnswer(session) : null;
+  }
+
+  private async pushUpdate(
+    tx: PrismaTransaction,
+    session: KlarnaSession,
+    cart: SessionCart,
+    hash: string,
+    mode: TransientFailureMode,
+  ): Promise<KlarnaCartState> {
+    const { staled, latestStatus } = await this.sessions.staleActiveAuthorizations(tx, cart.id);
+    try {
+      const correlationId = await this.klarna.updateSession(session.sessionId, this.sessionRequest(cart));
+      await this.sessions.markSynced(tx, session.id, cart.version, hash, correlationId ?? null);
+      const reauthorize = staled > 0 || latestStatus === 'stale';
+      return cartState(
+        { ...session, syncedVersion: cart.version },
+        { inSync: true, action: reauthorize ? 'reauthorize' : 'load', syncError: null },
+      );
+    } catch (error) {
+      if (error instanceof KlarnaApiError && error.isNotFound) {
+        return this.replaceSession(tx, session, cart, hash, 'not_found', mode);
+      }
+      return this.recordFailure(tx, session, cart, error, mode);
+    }
+  }
+
+  private async replaceSession(
+    tx: PrismaTransaction,
+    session: KlarnaSession,
+    cart: SessionCart,
+    hash: string,
+    reason: string,
+    mode: TransientFailureMode,
+  ): Promise<KlarnaCartState> {
+    try {
+      const saved = await this.createSession(tx, cart, hash);
+      this.logger.log({
+        event: 'klarna_session.replaced',
+        cartId: cart.id,
+        previousSessionId: session.sessionId,
+        sessionId: saved.sessionId,
+        reason,
+      });
+      return cartState(saved, { inSync: true, action: 'init', syncError: null });
+    } catch (error) {
+      return this.recordFailure(tx, session, cart, error, mode);
+    }
+  }
+
+  private async createSession(tx: PrismaTransaction, cart: SessionCart, hash: string): Promise<KlarnaSession> {
+    const created = await this.klarna.createSession({
+      ...this.sessionRequest(cart),
+      merchantUrls: {
+        authorization: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'authorization', cart.id),
+      },
+    });
+    const saved = await this.sessions.saveNew(tx, {
+      cartId: cart.id,
+      sessionId: created.sessionId,
+      clientToken: created.clientToken,
+      paymentMethodCategories: created.paymentMethodCategories as unknown as Prisma.InputJsonValue,
+      purchaseCountry: cart.purchaseCountry,
+      purchaseCurrency: cart.purchaseCurrency,
+      expiresAt: new Date(Date.now() + SESSION_LIFETIME_MS),
+      syncedVersion: cart.version,
+      syncedPayloadHash: hash,
+      lastCorrelationId: created.correlationId ?? null,
+    });
+    await this.sessions.expireAuthorizations(tx, cart.id);
+    this.logger.log({ event: 'klarna_session.created', cartId: cart.id, sessionId: created.sessionId });
+    return saved;
+  }
+
+  private async recordFailure(
+    tx: PrismaTransaction,
+    session: KlarnaSession,
+    cart: SessionCart,
+    error: unknown,
+    mode: TransientFailureMode,
+  ): Promise<KlarnaCartState> {
+    if (!(error instanceof KlarnaApiError)) throw error;
+    const syncError: SyncError = {
+      errorCode: error.errorCode,
+      errorMessages: error.errorMessages,
+      correlationId: error.correlationId ?? null,
+    };
+    this.metrics.klarnaSyncFailures.inc({ reason: error.isTransient ? 'unavailable' : 'rejected' });
+    this.logger.warn({
+      event: 'klarna_session.sync_failed',
+      cartId: cart.id,
+      sessionId: session.sessionId,
+      cartVersion: cart.version,
+      ...error.toLog(),
+    });
+    if (error.isTransient) {
+      if (mode === 'throw') throw error;
+      await this.jobs.send(SESSION_SYNC_JOB, { cartId: cart.id }, {
+        singletonKey: cart.id,
+        retryLimit: 20,
+        retryDelay: 1,
+        retryBackoff: true,
+      });
+    }
+    await this.sessions.recordSyncError(tx, session.id, syncError);
+    return cartState(session, { inSync: false, action: 'none', syncError });
+  }
+
+  private sessionRequest(cart: SessionCart): KlarnaSessionRequest {
+    return { ...cart.orderData };
+  }
+
+  private asDomainError(error: unknown, cartId: string): unknown {
+    if (!(error instanceof KlarnaApiError)) return error;
+    this.logger.warn({ event: 'klarna_session.create_failed', cartId, ...error.toLog() });
+    return error.isTransient
+      ? new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId)
+      : new UnprocessableError('KLARNA_REJECTED', `Klarna refused the session: ${error.errorCode}`, error.correlationId);
+  }
+}
+
+function cartState(
+  session: KlarnaSession,
+  outcome: { inSync: boolean; action: WidgetAction; syncError: SyncError | null },
+): KlarnaCartState {
+  return {
+    sessionId: session.sessionId,
+    clientToken: session.clientToken,
+    expiresAt: session.expiresAt.toISOString(),
+    syncedVersion: session.syncedVersion,
+    ...outcome,
+  };
+}
+
+function sessionAnswer(session: KlarnaSession): KlarnaSessionAnswer {
+  return {
+    sessionId: session.sessionId,
+    clientToken: session.clientToken,
+    paymentMethodCategories: session.paymentMethodCategories as unknown as KlarnaPaymentMethodCategory[],
+    expiresAt: session.expiresAt.toISOString(),
+    cartVersion: session.syncedVersion,
+  };
+}
