@@ -8,6 +8,8 @@ import { CartModule } from './cart/cart.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KlarnaModule } from './klarna/klarna.module.js';
+import { OrderModule } from './order/order.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
@@ -26,6 +28,8 @@ export class AppModule {
         JobsModule,
         KlarnaModule,
         CartModule,
+        OrderModule,
+        WebhooksModule,
       ],
       providers: [
         {

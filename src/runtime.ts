@@ -5,6 +5,8 @@ import type { AppConfig } from './config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database.js';
 import { MIGRATIONS_DIR } from './database/migrations-dir.js';
 import { ensureDatabase, migrate } from './database/migrator.js';
+import { startKlarnaSimulator, type KlarnaSimulator } from './klarna-simulator/klarna-simulator.js';
+import { randomBytes } from 'node:crypto';
 
 export interface Runtime {
   app: NestFastifyApplication;
@@ -13,8 +15,8 @@ export interface Runtime {
 }
 
 /**
- * Starts everything the service needs: the embedded PostgreSQL when no DATABASE_URL is set, the
- * database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
+ * Starts everything the service needs: the Klarna simulator when no Klarna credentials are set, the
+ * embedded PostgreSQL when no DATABASE_URL is set, the database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
  */
 export async function startRuntime(config: AppConfig): Promise<Runtime> {
   const log = pino({ level: config.logLevel, base: { service: 'klarna-checkout-bff' } });
@@ -26,6 +28,17 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   }
   if (config.opsApiKey === undefined) {
     log.warn({ event: 'config.ops_disabled' }, 'OPS_API_KEY is not set: the operations endpoints refuse every caller');
+  }
+
+  let simulator: KlarnaSimulator | undefined;
+  let klarna = config.klarna;
+  if (klarna.username === undefined) {
+    simulator = await startKlarnaSimulator({ port: 0, password: randomBytes(16).toString('hex') });
+    klarna = { ...klarna, apiUrl: simulator.url, username: simulator.username, password: simulator.password };
+    log.warn(
+      { event: 'klarna.simulated', url: simulator.url },
+      'KLARNA_USERNAME is not set: Klarna is SIMULATED by the built-in Klarna simulator (no real payments; see src/klarna-simulator/README.md)',
+    );
   }
 
   let embedded: EmbeddedDatabase | undefined;
@@ -44,7 +57,7 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       const result = await migrate(databaseUrl, MIGRATIONS_DIR);
       log.info({ event: 'migrations.applied', applied: result.applied }, 'Migrations up to date');
     }
-    const app = await createApp({ ...config, databaseUrl });
+    const app = await createApp({ ...config, databaseUrl, klarna });
     await app.listen({ port: config.port, host: config.host });
     const url = await app.getUrl();
     log.info({ event: 'service.started', url }, 'Klarna checkout BFF listening');
@@ -53,10 +66,12 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       url,
       async stop() {
         await app.close();
+        await simulator?.close();
         await embedded?.stop();
       },
     };
   } catch (error) {
+    await simulator?.close();
     await embedded?.stop();
     throw error;
   }

@@ -123,6 +123,21 @@ export class CartService {
     return session;
   }
 
+  /**
+   * For the order module, inside its transaction: takes the cart's row lock and returns the cart with its
+   * Klarna order content, computed from our database (never from a request body).
+   */
+  async lockForCheckout(tx: PrismaTransaction, cartId: string): Promise<{ cart: CartRecord; sessionCart: SessionCart }> {
+    const cart = await this.carts.lock(tx, cartId);
+    if (!cart) throw cartNotFound(cartId);
+    const items = await this.carts.items(tx, cartId);
+    return { cart, sessionCart: sessionCart(cart, computeOrder(items, cart.purchaseCountry)) };
+  }
+
+  async markOrdered(tx: PrismaTransaction, cartId: string): Promise<void> {
+    await this.carts.updateCart(tx, cartId, { status: 'ordered' });
+  }
+
   /** The retry job: pushes the latest cart to its session; a transient Klarna failure throws (and is retried). */
   async resyncKlarnaSession(cartId: string, mode: TransientFailureMode = 'throw'): Promise<void> {
     await this.prisma.$transaction(async (tx) => {

@@ -96,4 +96,46 @@ export class KlarnaSessionRepository {
   latestAuthorization(db: PrismaTransaction, cartId: string): Promise<KlarnaAuthorization | null> {
     return db.klarnaAuthorization.findFirst({ where: { cartId }, orderBy: { createdAt: 'desc' } });
   }
+
+  findAuthorization(db: PrismaTransaction, authorizationToken: string): Promise<KlarnaAuthorization | null> {
+    return db.klarnaAuthorization.findUnique({ where: { authorizationToken } });
+  }
+
+  findAuthorizationById(db: PrismaTransaction, id: string): Promise<KlarnaAuthorization | null> {
+    return db.klarnaAuthorization.findUnique({ where: { id } });
+  }
+
+  latestActiveAuthorization(db: PrismaTransaction, cartId: string): Promise<KlarnaAuthorization | null> {
+    return db.klarnaAuthorization.findFirst({ where: { cartId, status: 'active' }, orderBy: { createdAt: 'desc' } });
+  }
+
+  /** A newer authorization replaces the older ones (Klarna: use the new token). */
+  async supersedeActiveAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
+    await db.klarnaAuthorization.updateMany({ where: { cartId, status: 'active' }, data: { status: 'stale' } });
+  }
+
+  createAuthorization(
+    db: PrismaTransaction,
+    authorization: Pick<
+      KlarnaAuthorization,
+      'cartId' | 'klarnaSessionId' | 'authorizationToken' | 'cartVersion' | 'source' | 'heldForReview' | 'expiresAt'
+    >,
+  ): Promise<KlarnaAuthorization> {
+    return db.klarnaAuthorization.create({ data: authorization });
+  }
+
+  updateAuthorization(
+    db: PrismaTransaction,
+    id: string,
+    changes: Partial<Pick<KlarnaAuthorization, 'status' | 'heldForReview'>>,
+  ): Promise<KlarnaAuthorization> {
+    return db.klarnaAuthorization.update({ where: { id }, data: changes });
+  }
+
+  async saveCustomerToken(
+    db: PrismaTransaction,
+    token: { cartId: string; tokenId: string; intendedUse: string; description: string },
+  ): Promise<void> {
+    await db.customerToken.create({ data: token });
+  }
 }

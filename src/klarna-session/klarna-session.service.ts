@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { ConflictError, KlarnaUnavailableError, UnprocessableError } from '../common/errors.js';
+import { ConflictError, KlarnaUnavailableError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
 import type { PrismaTransaction } from '../database/prisma.service.js';
-import type { KlarnaSession, Prisma } from '../generated/prisma/client.js';
+import type { KlarnaAuthorization, KlarnaSession, Prisma } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
 import { KlarnaGateway } from '../klarna/klarna-gateway.js';
@@ -12,7 +12,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
 import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
 import { payloadHash, type SessionCart } from './session-cart.js';
-import { SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
+import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
 
@@ -236,6 +236,97 @@ export class KlarnaSessionService {
     return error.isTransient
       ? new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId)
       : new UnprocessableError('KLARNA_REJECTED', `Klarna refused the session: ${error.errorCode}`, error.correlationId);
+  }
+
+  /**
+   * Records an authorization token for the cart's session (idempotent per token). Its cart version is the
+   * version the session held: what the shopper's widget authorized.
+   */
+  async recordAuthorization(
+    tx: PrismaTransaction,
+    cartId: string,
+    authorizationToken: string,
+    source: 'storefront' | 'callback',
+    heldForReview: boolean,
+  ): Promise<KlarnaAuthorization> {
+    const known = await this.sessions.findAuthorization(tx, authorizationToken);
+    if (known) {
+      if (known.cartId !== cartId) throw new UnprocessableError('AUTHORIZATION_INVALID', 'This authorization belongs to another cart');
+      // The storefront's word on holding for review wins over the callback's default.
+      if (source === 'storefront' && known.heldForReview !== heldForReview && known.status === 'active') {
+        return this.sessions.updateAuthorization(tx, known.id, { heldForReview });
+      }
+      return known;
+    }
+    const session = await this.sessions.findByCart(tx, cartId);
+    if (!session) throw new NotFoundError('NO_KLARNA_SESSION', `Cart ${cartId} has no Klarna session`);
+    await this.sessions.supersedeActiveAuthorizations(tx, cartId);
+    return this.sessions.createAuthorization(tx, {
+      cartId,
+      klarnaSessionId: session.id,
+      authorizationToken,
+      cartVersion: session.syncedVersion,
+      source,
+      heldForReview,
+      expiresAt: new Date(Date.now() + AUTHORIZATION_LIFETIME_MS),
+    });
+  }
+
+  findAuthorization(db: PrismaTransaction, authorizationToken: string): Promise<KlarnaAuthorization | null> {
+    return this.sessions.findAuthorization(db, authorizationToken);
+  }
+
+  findAuthorizationById(db: PrismaTransaction, id: string): Promise<KlarnaAuthorization | null> {
+    return this.sessions.findAuthorizationById(db, id);
+  }
+
+  latestActiveAuthorization(db: PrismaTransaction, cartId: string): Promise<KlarnaAuthorization | null> {
+    return this.sessions.latestActiveAuthorization(db, cartId);
+  }
+
+  async setAuthorizationStatus(
+    db: PrismaTransaction,
+    authorizationId: string,
+    status: 'active' | 'stale' | 'consumed' | 'cancelled' | 'expired',
+  ): Promise<void> {
+    await this.sessions.updateAuthorization(db, authorizationId, { status });
+  }
+
+  /**
+   * Why an authorization cannot become an order for this cart version now, or undefined when it can:
+   * the session must hold exactly this cart, and the authorization must be the live one for it.
+   */
+  async placementBlocker(
+    db: PrismaTransaction,
+    cart: { id: string; version: number },
+    authorization: KlarnaAuthorization,
+  ): Promise<'stale' | 'expired' | 'out_of_sync' | undefined> {
+    if (authorization.status === 'expired' || authorization.expiresAt.getTime() <= Date.now()) return 'expired';
+    if (authorization.status !== 'active') return 'stale';
+    const session = await this.sessions.findByCart(db, cart.id);
+    if (!session || session.id !== authorization.klarnaSessionId) return 'stale';
+    if (session.syncedVersion !== cart.version || session.lastSyncError !== null) return 'out_of_sync';
+    if (authorization.cartVersion !== cart.version) return 'stale';
+    return undefined;
+  }
+
+  /** An order was created: the session is closed at Klarna and the token used. */
+  async completeCheckout(db: PrismaTransaction, cartId: string, authorizationId: string): Promise<void> {
+    const session = await this.sessions.findByCart(db, cartId);
+    if (session) await this.sessions.markCompleted(db, session.id);
+    await this.sessions.updateAuthorization(db, authorizationId, { status: 'consumed' });
+  }
+
+  /** The current session id of a cart: the authorization callback must name it. */
+  async sessionIdOf(db: PrismaTransaction, cartId: string): Promise<string | undefined> {
+    return (await this.sessions.findByCart(db, cartId))?.sessionId;
+  }
+
+  async saveCustomerToken(
+    db: PrismaTransaction,
+    token: { cartId: string; tokenId: string; intendedUse: string; description: string },
+  ): Promise<void> {
+    await this.sessions.saveCustomerToken(db, token);
   }
 }
 

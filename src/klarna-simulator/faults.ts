@@ -27,7 +27,8 @@ export interface FaultRuleInput {
   latencyMs?: number;
   /** Share (0..1) of calls answered with `errorStatus`. */
   errorRate?: number;
-  errorStatus?: 500 | 503;
+  /** 500/503 for outages; 400/403 to see how a client handles Klarna refusing a call. */
+  errorStatus?: 400 | 403 | 500 | 503;
   /** Never answer: the socket stays open until the client gives up or the simulator closes. */
   timeout?: boolean;
   /** The next N calls answer `errorStatus` (default 500) without being processed. */

@@ -23,6 +23,13 @@ import type { OperationResult, SimulatorContext } from './simulator-context.js';
 import { specValidator, type RequestSchema } from './spec-validator.js';
 import { SimulatorState } from './state.js';
 
+const FAULT_ERROR_CODES: Record<number, string> = {
+  400: 'BAD_VALUE',
+  403: 'NOT_ALLOWED',
+  500: 'INTERNAL_SERVER_ERROR',
+  503: 'TEMPORARILY_UNAVAILABLE',
+};
+
 export interface KlarnaSimulatorOptions {
   /** 0 = a random free port. */
   port?: number;
@@ -193,7 +200,7 @@ class SimulatorServer {
     }
     if (fault.errorStatus !== undefined) {
       call.fault = 'error';
-      const code = fault.errorStatus === 503 ? 'TEMPORARILY_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
+      const code = FAULT_ERROR_CODES[fault.errorStatus] ?? 'INTERNAL_SERVER_ERROR';
       const answer = { status: fault.errorStatus, body: errorBody(correlationId, code, ['Simulated fault']) };
       this.finish(call, reply, answer);
       return;

@@ -1,29 +1,73 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
+import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
+import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
+import { HttpClient } from './http.js';
 import { testDatabaseUrl } from './test-database.js';
+import { freePort } from '../../src/database/embedded-database.js';
+
+export const OPS_API_KEY = 'test-ops-api-key-0123456789';
 
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
   config: AppConfig;
+  /** The storefront's view: the service's REST API. */
+  http: HttpClient;
+  /** Klarna's side: the simulator's control endpoints and recorded calls. */
+  klarna: SimulatorClient;
+  simulator: KlarnaSimulator;
   close(): Promise<void>;
 }
 
-/** The service as the storefront sees it: a listening server on a random port, on this run's database. */
+/**
+ * The service as the storefront sees it: a listening server on a random port, on this run's database,
+ * talking to its own Klarna simulator over real HTTP.
+ */
 export async function startTestApp(environment: Record<string, string> = {}): Promise<TestApp> {
+  const simulator = await startKlarnaSimulator({ port: 0 });
+  // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL.
+  const port = await freePort();
   const config = loadConfig({
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
     DATABASE_POOL_SIZE: '4',
     LOG_LEVEL: 'silent',
     WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
-    OPS_API_KEY: 'test-ops-api-key-0123456789',
+    OPS_API_KEY,
+    KLARNA_API_URL: simulator.url,
+    KLARNA_USERNAME: simulator.username,
+    KLARNA_PASSWORD: simulator.password,
+    KLARNA_TIMEOUT_MS: '1000',
+    AUTHORIZATION_CALLBACK_GRACE_MS: '0',
     ...environment,
   });
   const app = await createApp(config);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
+  await app.listen({ port, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    url,
+    config,
+    http: new HttpClient(url),
+    klarna: new SimulatorClient(simulator),
+    simulator,
+    async close() {
+      await app.close();
+      await simulator.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -95,6 +95,7 @@ CREATE TABLE "order" (
     "order_amount" INTEGER NOT NULL,
     "order_tax_amount" INTEGER NOT NULL,
     "captured_amount" INTEGER NOT NULL DEFAULT 0,
+    "purchase_country" VARCHAR(2) NOT NULL,
     "purchase_currency" VARCHAR(3) NOT NULL,
     "order_lines" JSONB NOT NULL,
     "redirect_url" VARCHAR(2000),

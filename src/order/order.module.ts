@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { CartModule } from '../cart/cart.module.js';
+import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
+import { CheckoutController } from './checkout.controller.js';
+import { CustomerTokenService } from './customer-token.service.js';
+import { OrderJobsWorker } from './order-jobs.worker.js';
+import { OrderManagementService } from './order-management.service.js';
+import { OrderController } from './order.controller.js';
+import { OrderRepository } from './order.repository.js';
+import { OrderService } from './order.service.js';
+
+@Module({
+  imports: [CartModule, KlarnaSessionModule],
+  controllers: [CheckoutController, OrderController],
+  providers: [OrderRepository, OrderService, OrderManagementService, CustomerTokenService, OrderJobsWorker],
+  exports: [OrderService],
+})
+export class OrderModule {}

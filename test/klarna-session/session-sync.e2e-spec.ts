@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
+import type { HttpClient } from '../support/http.js';
+import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { testDatabaseUrl } from '../support/test-database.js';
+
+interface RecordedCall {
+  operation: string;
+  path: string;
+  body: Record<string, unknown> & { order_lines?: Record<string, unknown>[]; order_amount?: number };
+  status: number;
+}
+
+describe('cart and Klarna session stay in sync', () => {
+  let service: TestApp;
+  let http: HttpClient;
+  let database: pg.Client;
+
+  const calls = async (operation?: string): Promise<RecordedCall[]> =>
+    (await service.klarna.control<{ calls: RecordedCall[] }>('GET', `/calls${operation ? `?operation=${operation}` : ''}`)).body.calls;
+  const callsFor = async (operation: string, sessionId: string) =>
+    (await calls(operation)).filter((call) => call.path.includes(sessionId));
+
+  beforeAll(async () => {
+    service = await startTestApp();
+    http = service.http;
+    database = new pg.Client({ connectionString: testDatabaseUrl() });
+    await database.connect();
+  });
+  afterAll(async () => {
+    await database.end();
+    await service.close();
+  });
+  beforeEach(async () => {
+    await service.klarna.control('DELETE', '/faults');
+  });
+
+  it('touches only Postgres while the cart has no session', async () => {
+    const before = (await calls()).length;
+    const cart = await createCart(http);
+    await addItem(http, cart.id);
+    const read = await http.get<CartBody>(`/carts/${cart.id}`);
+    expect(read.body.klarna).toBeNull();
+    expect((await calls()).length).toBe(before);
+  });
+
+  it('creates the session with the cart as Klarna order lines and returns the live one after', async () => {
+    const cart = await createCart(http);
+    await addItem(http, cart.id, { quantity: 2, unitPrice: 12_500, totalDiscountAmount: 2500, reference: 'SHOE-1' });
+    const created = await http.post<{ sessionId: string; clientToken: string; cartVersion: number; expiresAt: string }>(
+      `/carts/${cart.id}/klarna-session`,
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ cartVersion: 2, paymentMethodCategories: expect.any(Array) });
+    expect(new Date(created.body.expiresAt).getTime() - Date.now()).toBeGreaterThan(47.9 * 3600_000);
+
+    const [createCall] = (await calls('createSession')).slice(-1);
+    expect(createCall.body).toMatchObject({
+      purchase_country: 'SE',
+      purchase_currency: 'SEK',
+      locale: 'sv-SE',
+      order_amount: 22_500,
+      order_tax_amount: 4500,
+      order_lines: [
+        {
+          type: 'physical',
+          reference: 'SHOE-1',
+          quantity: 2,
+          unit_price: 12_500,
+          tax_rate: 2500,
+          total_amount: 22_500,
+          total_discount_amount: 2500,
+          total_tax_amount: 4500,
+        },
+      ],
+    });
+    const authorizationUrl = (createCall.body.merchant_urls as { authorization: string }).authorization;
+    expect(authorizationUrl).toMatch(new RegExp(`/webhooks/klarna/authorization\\?cart_id=${cart.id}&sig=[\\w-]+$`));
+
+    const again = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+    expect(again.status).toBe(200);
+    expect(again.body.sessionId).toBe(created.body.sessionId);
+    const read = await http.get<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+    expect(read.body.sessionId).toBe(created.body.sessionId);
+    const cartRead = await http.get<CartBody>(`/carts/${cart.id}`);
+    expect(cartRead.body).toMatchObject({
+      status: 'checkout',
+      klarna: { sessionId: created.body.sessionId, syncedVersion: 2, inSync: true, action: 'none', syncError: null },
+    });
+  });
+
+  it('refuses a session for an empty cart', async () => {
+    const cart = await createCart(http);
+    const response = await http.post(`/carts/${cart.id}/klarna-session`);
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ code: 'CART_EMPTY' });
+  });
+
+  it('pushes every change to the session once, within the request', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const added = await addItem(http, cart.id, { unitPrice: 4900, type: 'shipping_fee', name: 'Shipping' });
+    expect(added.klarna).toMatchObject({ inSync: true, action: 'load', syncedVersion: added.version, syncError: null });
+    const updates = await callsFor('updateSession', session.sessionId);
+    expect(updates).toHaveLength(1);
+    expect(updates[0].status).toBe(204);
+    expect(updates[0].body).toMatchObject({ order_amount: added.orderAmount, order_tax_amount: added.orderTaxAmount });
+    expect(updates[0].body.order_lines).toHaveLength(2);
+
+    const removed = await http.delete<CartBody>(`/carts/${cart.id}/items/${added.items[1].id}`);
+    expect(removed.body.klarna).toMatchObject({ action: 'load', inSync: true });
+    expect(await callsFor('updateSession', session.sessionId)).toHaveLength(2);
+  });
+
+  it('sends nothing when a change leaves Klarna’s payload identical', async () => {
+    const { cart, session } = await createCartWithSession(http, [{ quantity: 2 }]);
+    const unchanged = await http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 2 });
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.body.klarna).toMatchObject({ action: 'none', inSync: true, syncedVersion: unchanged.body.version });
+    expect(await callsFor('updateSession', session.sessionId)).toHaveLength(0);
+  });
+
+  it('pushes customer data given after consent', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await http.put(`/carts/${cart.id}/customer`, {
+      billingAddress: { givenName: 'Testperson', familyName: 'Approved', email: 'shopper@example.com', postalCode: '12345', country: 'SE' },
+    });
+    const [update] = await callsFor('updateSession', session.sessionId);
+    expect(update.body.billing_address).toEqual({
+      given_name: 'Testperson',
+      family_name: 'Approved',
+      email: 'shopper@example.com',
+      postal_code: '12345',
+      country: 'SE',
+    });
+  });
+
+  it('creates a new session when Klarna answers NOT_FOUND (48 hours passed at Klarna)', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/clock', { advanceMs: 49 * 3600_000 });
+    try {
+      const changed = await addItem(http, cart.id);
+      expect(changed.klarna).toMatchObject({ action: 'init', inSync: true });
+      expect(changed.klarna?.sessionId).not.toBe(session.sessionId);
+      const read = await http.get<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+      expect(read.body.sessionId).toBe(changed.klarna?.sessionId);
+    } finally {
+      await service.klarna.control('POST', '/clock', { advanceMs: -49 * 3600_000 });
+    }
+  });
+
+  it('creates a new session, without trying the old one, once our record says it expired', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await database.query(`UPDATE klarna_session SET expires_at = now() - interval '1 minute' WHERE cart_id = $1`, [cart.id]);
+    const stale = await http.get<CartBody>(`/carts/${cart.id}`);
+    expect(stale.body.klarna).toMatchObject({ inSync: false });
+    const changed = await addItem(http, cart.id);
+    expect(changed.klarna).toMatchObject({ action: 'init', inSync: true });
+    expect(await callsFor('updateSession', session.sessionId)).toHaveLength(0);
+  });
+
+  it('creates a new session when country and currency change', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const moved = await http.patch<CartBody>(`/carts/${cart.id}`, { purchaseCountry: 'NO', purchaseCurrency: 'NOK', locale: 'nb-NO' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.klarna).toMatchObject({ action: 'init', inSync: true });
+    expect(moved.body.klarna?.sessionId).not.toBe(session.sessionId);
+    const [created] = (await calls('createSession')).slice(-1);
+    expect(created.body).toMatchObject({ purchase_country: 'NO', purchase_currency: 'NOK', locale: 'nb-NO' });
+    expect(await callsFor('updateSession', session.sessionId)).toHaveLength(0);
+  });
+
+  it('marks the authorization stale and asks for reauthorization when the cart changes after it', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const token = await service.klarna.authorize(session.sessionId);
+    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token, finalize: false });
+    expect(held.status).toBe(201);
+    const changed = await addItem(http, cart.id);
+    expect(changed.klarna).toMatchObject({ action: 'reauthorize', inSync: true });
+    const read = await http.get<CartBody>(`/carts/${cart.id}`);
+    expect(read.body.klarna?.action).toBe('reauthorize');
+    const order = await http.post(`/carts/${cart.id}/order`);
+    expect(order.status).toBe(409);
+    expect(order.body).toMatchObject({ code: 'REAUTHORIZATION_REQUIRED' });
+  });
+
+  it('keeps the change when Klarna fails, and a background retry brings the session up to date', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 2, errorStatus: 503 });
+    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem({ name: 'Kept despite Klarna' }));
+    expect(changed.status).toBe(201);
+    expect(changed.body.items).toHaveLength(2);
+    expect(changed.body.klarna).toMatchObject({
+      inSync: false,
+      syncedVersion: cart.version,
+      syncError: { errorCode: 'TEMPORARILY_UNAVAILABLE', correlationId: expect.any(String) },
+    });
+    const synced = await eventually(async () => {
+      const read = await http.get<CartBody>(`/carts/${cart.id}`);
+      return read.body.klarna?.inSync ? read.body : undefined;
+    }, 20_000);
+    expect(synced.klarna).toMatchObject({ syncedVersion: changed.body.version, syncError: null });
+    const updates = await callsFor('updateSession', session.sessionId);
+    expect(updates.at(-1)).toMatchObject({ status: 204, body: { order_amount: changed.body.orderAmount } });
+  });
+
+  it('keeps the change when Klarna is slower than KLARNA_TIMEOUT_MS', async () => {
+    const { cart } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 1500 });
+    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem());
+    expect(changed.status).toBe(201);
+    expect(changed.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'TIMEOUT' } });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/klarna_request_duration_seconds_count\{operation="updateSession",outcome="timeout"\} [1-9]/);
+  });
+
+  it('keeps the change and reports Klarna’s error and correlation id on a 4xx', async () => {
+    const { cart } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 1, errorStatus: 400 });
+    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem());
+    expect(changed.status).toBe(201);
+    expect(changed.body.klarna).toMatchObject({
+      inSync: false,
+      syncError: { errorCode: 'BAD_VALUE', errorMessages: ['Simulated fault'], correlationId: expect.stringMatching(/^[\w-]{8,}$/) },
+    });
+    const [lastCall] = (await calls('updateSession')).slice(-1);
+    expect(changed.body.klarna?.syncError?.correlationId).toBe((lastCall as unknown as { correlation_id: string }).correlation_id);
+  });
+
+  it('converges: after 20 concurrent changes Klarna holds exactly the final cart', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const itemId = cart.items[0].id;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        index % 2 === 0
+          ? http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, { quantity: index + 1 })
+          : http.post<CartBody>(`/carts/${cart.id}/items`, anItem({ unitPrice: 1000 + index })),
+      ),
+    );
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 201)).toBe(true);
+    const final = (await http.get<CartBody>(`/carts/${cart.id}`)).body;
+    expect(final.version).toBe(cart.version + 20);
+    expect(final.klarna).toMatchObject({ inSync: true, syncedVersion: final.version });
+    const updates = await callsFor('updateSession', session.sessionId);
+    const last = updates.at(-1)!;
+    expect(last.body.order_amount).toBe(final.orderAmount);
+    expect(last.body.order_tax_amount).toBe(final.orderTaxAmount);
+    expect(last.body.order_lines?.map((line) => [line.quantity, line.unit_price])).toEqual(
+      final.items.map((item) => [item.quantity, item.unitPrice]),
+    );
+    const atKlarna = await service.klarna.klarna<{ order_amount: number }>('GET', `/payments/v1/sessions/${session.sessionId}`);
+    expect(atKlarna.body.order_amount).toBe(final.orderAmount);
+  });
+});
