@@ -43,7 +43,10 @@ const ITEM_FIELDS = {
 /** The only code that touches Cart and CartItem. */
 @Injectable()
 export class CartRepository {
-  async create(db: PrismaTransaction, market: Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale'>): Promise<CartRecord> {
+  async create(
+    db: PrismaTransaction,
+    market: Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale'>,
+  ): Promise<CartRecord> {
     const cart = await db.cart.create({ data: market });
     return { ...cart, customer: null };
   }

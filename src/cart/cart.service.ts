@@ -108,7 +108,10 @@ export class CartService {
       if (!cart) throw cartNotFound(cartId);
       if (cart.status === 'ordered') throw cartLocked(cartId);
       const items = await this.carts.items(tx, cartId);
-      const opened = await this.klarnaSessions.openSession(tx, sessionCart(cart, computeOrder(items, cart.purchaseCountry)));
+      const opened = await this.klarnaSessions.openSession(
+        tx,
+        sessionCart(cart, computeOrder(items, cart.purchaseCountry)),
+      );
       if (cart.status === 'open') await this.carts.updateCart(tx, cartId, { status: 'checkout' });
       return opened;
     }, this.transactionOptions);
@@ -127,7 +130,10 @@ export class CartService {
    * For the order module, inside its transaction: takes the cart's row lock and returns the cart with its
    * Klarna order content, computed from our database (never from a request body).
    */
-  async lockForCheckout(tx: PrismaTransaction, cartId: string): Promise<{ cart: CartRecord; sessionCart: SessionCart }> {
+  async lockForCheckout(
+    tx: PrismaTransaction,
+    cartId: string,
+  ): Promise<{ cart: CartRecord; sessionCart: SessionCart }> {
     const cart = await this.carts.lock(tx, cartId);
     if (!cart) throw cartNotFound(cartId);
     const items = await this.carts.items(tx, cartId);
@@ -240,7 +246,12 @@ export function sessionCart(cart: CartRecord, totals: OrderTotals): SessionCart 
   };
 }
 
-function toView(cart: CartRecord, items: CartItemRecord[], totals: OrderTotals, klarna: KlarnaCartState | null): CartView {
+function toView(
+  cart: CartRecord,
+  items: CartItemRecord[],
+  totals: OrderTotals,
+  klarna: KlarnaCartState | null,
+): CartView {
   return {
     id: cart.id,
     status: cart.status,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { checkLine, checkOrder, computeOrder, divideRounded, includedTax, toOrderLine, type CartLine } from './order-lines.js';
+import {
+  checkLine,
+  checkOrder,
+  computeOrder,
+  divideRounded,
+  includedTax,
+  toOrderLine,
+  type CartLine,
+} from './order-lines.js';
 
 const line = (overrides: Partial<CartLine> = {}): CartLine => ({
   type: 'physical',
@@ -43,10 +51,14 @@ describe('includedTax', () => {
 
   it("is always within Klarna's ±1 of total - total x 10000 / (10000 + rate)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: -100_000_000, max: 100_000_000 }), fc.integer({ min: 0, max: 10_000 }), (total, rate) => {
-        const exact = total - (total * 10_000) / (10_000 + rate);
-        expect(Math.abs(includedTax(total, rate) - exact)).toBeLessThanOrEqual(0.5);
-      }),
+      fc.property(
+        fc.integer({ min: -100_000_000, max: 100_000_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (total, rate) => {
+          const exact = total - (total * 10_000) / (10_000 + rate);
+          expect(Math.abs(includedTax(total, rate) - exact)).toBeLessThanOrEqual(0.5);
+        },
+      ),
     );
   });
 });
@@ -112,10 +124,20 @@ describe('checkLine and checkOrder', () => {
   });
 
   it('refuses more than 1000 lines and negative order amounts', () => {
-    const many = computeOrder(Array.from({ length: 1001 }, () => line()), 'SE');
+    const many = computeOrder(
+      Array.from({ length: 1001 }, () => line()),
+      'SE',
+    );
     expect(checkOrder(many)).toEqual([{ field: 'items', message: 'must have at most 1000 lines' }]);
     const negative = computeOrder([line({ type: 'discount', unitPrice: -500 })], 'SE');
     expect(checkOrder(negative)).toEqual([{ field: 'items', message: 'order amount must not be negative' }]);
-    expect(checkOrder(computeOrder(Array.from({ length: 1000 }, () => line()), 'SE'))).toEqual([]);
+    expect(
+      checkOrder(
+        computeOrder(
+          Array.from({ length: 1000 }, () => line()),
+          'SE',
+        ),
+      ),
+    ).toEqual([]);
   });
 });

@@ -91,7 +91,8 @@ export function checkLine(line: CartLine, purchaseCountry: string): FieldError[]
   const errors: FieldError[] = [];
   const salesTaxModel = SALES_TAX_MARKETS.has(purchaseCountry);
   if (REDUCING_TYPES.has(line.type)) {
-    if (line.unitPrice > 0) errors.push({ field: 'unitPrice', message: `must not be positive for a ${line.type} line` });
+    if (line.unitPrice > 0)
+      errors.push({ field: 'unitPrice', message: `must not be positive for a ${line.type} line` });
   } else if (line.unitPrice < 0) {
     errors.push({ field: 'unitPrice', message: `must not be negative for a ${line.type} line` });
   }
@@ -116,6 +117,7 @@ export function checkOrder(totals: OrderTotals): FieldError[] {
   const errors: FieldError[] = [];
   if (totals.lines.length > MAX_LINES) errors.push({ field: 'items', message: `must have at most ${MAX_LINES} lines` });
   if (totals.orderAmount < 0) errors.push({ field: 'items', message: 'order amount must not be negative' });
-  if (totals.orderAmount > MAX_AMOUNT) errors.push({ field: 'items', message: `order amount must not exceed ${MAX_AMOUNT}` });
+  if (totals.orderAmount > MAX_AMOUNT)
+    errors.push({ field: 'items', message: `order amount must not exceed ${MAX_AMOUNT}` });
   return errors;
 }

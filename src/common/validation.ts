@@ -11,6 +11,24 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** When a field breaks several rules, the most basic one is the clearest reason (a string price is not "too large"). */
+const CONSTRAINT_PRIORITY = [
+  'whitelistValidation',
+  'isDefined',
+  'isString',
+  'isInt',
+  'isIn',
+  'isEmail',
+  'isUrl',
+  'matches',
+];
+
+function priorityOf(constraint: string): number {
+  const index = CONSTRAINT_PRIORITY.indexOf(constraint);
+  return index === -1 ? CONSTRAINT_PRIORITY.length : index;
+}
+
+/** One error per field, named by its path (`billingAddress.email`, `orderLines[0].quantity`). */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field =
@@ -19,7 +37,9 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
         : /^\d+$/.test(error.property)
           ? `${parent}[${error.property}]`
           : `${parent}.${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    const constraints = error.constraints ?? {};
+    const [mostBasic] = Object.keys(constraints).sort((a, b) => priorityOf(a) - priorityOf(b));
+    const own = (mostBasic ? [constraints[mostBasic]] : []).map((message) => ({
       field,
       message: message
         .replace(/^property (\S+) should not exist$/, 'is not allowed')

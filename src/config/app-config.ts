@@ -27,6 +27,8 @@ export class AppConfig {
   readonly logLevel: string;
   readonly authorizationCallbackGraceMs: number;
   readonly bodyLimitBytes: number;
+  /** PostgreSQL schema of the pg-boss job queue. */
+  readonly jobsSchema: string;
   readonly generatedSettings: readonly string[];
 }
 
@@ -61,6 +63,9 @@ class EnvironmentVariables {
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL?: string;
   @IsOptional() @IsInt() @Min(0) @Max(3_600_000) AUTHORIZATION_CALLBACK_GRACE_MS?: number;
   @IsOptional() @IsInt() @Min(1024) @Max(10_485_760) BODY_LIMIT_BYTES?: number;
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier' })
+  JOBS_SCHEMA?: string;
 }
 
 const NUMERIC_VARIABLES = [
@@ -148,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     logLevel: variables.LOG_LEVEL ?? 'info',
     authorizationCallbackGraceMs: variables.AUTHORIZATION_CALLBACK_GRACE_MS ?? 30_000,
     bodyLimitBytes: variables.BODY_LIMIT_BYTES ?? 262_144,
+    jobsSchema: variables.JOBS_SCHEMA ?? 'pgboss',
     generatedSettings,
   };
 }

@@ -16,6 +16,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   constructor(config: AppConfig) {
     this.boss = new PgBoss({
       connectionString: config.databaseUrl,
+      schema: config.jobsSchema,
       max: 2,
       schedule: false,
       supervise: true,
@@ -40,16 +41,26 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
 
   async work<T extends object>(name: string, handler: (data: T) => Promise<void>): Promise<void> {
     await this.ensureQueue(name);
-    await this.boss.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async (jobs: PgBoss.Job<T>[]) => {
-      for (const job of jobs) await handler(job.data);
+    const worker: { id?: string } = {};
+    worker.id = await this.boss.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => {
+      await handler(job.data);
+      // pg-boss waits a polling interval even after finding work; a busy queue is drained at once instead.
+      if (worker.id) this.boss.notifyWorker(worker.id);
     });
   }
 
   private async ensureQueue(name: string): Promise<void> {
     await this.onModuleInit();
     if (this.queues.has(name)) return;
-    // stately: at most one queued and one running job per singletonKey (e.g. per cart).
-    await this.boss.createQueue(name, { name, policy: 'stately' });
+    // Instances starting together race to create the queue's tables, which PostgreSQL may end in a deadlock.
+    for (let attempt = 1; !(await this.boss.getQueue(name)); attempt++) {
+      try {
+        // stately: at most one queued and one running job per singletonKey (e.g. per cart).
+        await this.boss.createQueue(name, { name, policy: 'stately' });
+      } catch (error) {
+        if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+      }
+    }
     this.queues.add(name);
   }
 }

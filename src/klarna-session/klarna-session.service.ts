@@ -71,7 +71,10 @@ export class KlarnaSessionService {
         if (session.syncedVersion !== cart.version || session.lastSyncError !== null) {
           await this.sessions.markSynced(tx, session.id, cart.version, hash, null);
         }
-        return cartState({ ...session, syncedVersion: cart.version }, { inSync: true, action: 'none', syncError: null });
+        return cartState(
+          { ...session, syncedVersion: cart.version },
+          { inSync: true, action: 'none', syncError: null },
+        );
       case 'update':
         return this.pushUpdate(tx, session, cart, hash, mode);
       case 'recreate':
@@ -215,12 +218,16 @@ export class KlarnaSessionService {
     });
     if (error.isTransient) {
       if (mode === 'throw') throw error;
-      await this.jobs.send(SESSION_SYNC_JOB, { cartId: cart.id }, {
-        singletonKey: cart.id,
-        retryLimit: 20,
-        retryDelay: 1,
-        retryBackoff: true,
-      });
+      await this.jobs.send(
+        SESSION_SYNC_JOB,
+        { cartId: cart.id },
+        {
+          singletonKey: cart.id,
+          retryLimit: 20,
+          retryDelay: 1,
+          retryBackoff: true,
+        },
+      );
     }
     await this.sessions.recordSyncError(tx, session.id, syncError);
     return cartState(session, { inSync: false, action: 'none', syncError });
@@ -235,7 +242,11 @@ export class KlarnaSessionService {
     this.logger.warn({ event: 'klarna_session.create_failed', cartId, ...error.toLog() });
     return error.isTransient
       ? new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId)
-      : new UnprocessableError('KLARNA_REJECTED', `Klarna refused the session: ${error.errorCode}`, error.correlationId);
+      : new UnprocessableError(
+          'KLARNA_REJECTED',
+          `Klarna refused the session: ${error.errorCode}`,
+          error.correlationId,
+        );
   }
 
   /**
@@ -251,7 +262,8 @@ export class KlarnaSessionService {
   ): Promise<KlarnaAuthorization> {
     const known = await this.sessions.findAuthorization(tx, authorizationToken);
     if (known) {
-      if (known.cartId !== cartId) throw new UnprocessableError('AUTHORIZATION_INVALID', 'This authorization belongs to another cart');
+      if (known.cartId !== cartId)
+        throw new UnprocessableError('AUTHORIZATION_INVALID', 'This authorization belongs to another cart');
       // The storefront's word on holding for review wins over the callback's default.
       if (source === 'storefront' && known.heldForReview !== heldForReview && known.status === 'active') {
         return this.sessions.updateAuthorization(tx, known.id, { heldForReview });

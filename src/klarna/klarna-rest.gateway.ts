@@ -62,13 +62,11 @@ export class KlarnaRestGateway extends KlarnaGateway {
     return {
       sessionId: requireField(operation, response.data, 'session_id', 'string'),
       clientToken: requireField(operation, response.data, 'client_token', 'string'),
-      paymentMethodCategories: (categories ?? []).map(
-        (category): KlarnaPaymentMethodCategory => ({
-          identifier: String(category.identifier),
-          name: category.name === undefined ? undefined : String(category.name),
-          assetUrls: category.asset_urls as KlarnaPaymentMethodCategory['assetUrls'],
-        }),
-      ),
+      paymentMethodCategories: (categories ?? []).map((category): KlarnaPaymentMethodCategory => ({
+        identifier: String(category.identifier),
+        name: category.name === undefined ? undefined : String(category.name),
+        assetUrls: category.asset_urls as KlarnaPaymentMethodCategory['assetUrls'],
+      })),
       correlationId: correlationIdOf(response),
     };
   }
@@ -220,7 +218,14 @@ export class KlarnaRestGateway extends KlarnaGateway {
       outcome = timedOut ? 'timeout' : 'network_error';
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.debug({ event: 'klarna.call_failed', operation, reason });
-      throw new KlarnaApiError(operation, undefined, timedOut ? 'TIMEOUT' : 'NETWORK_ERROR', [reason], undefined, outcome === 'timeout' ? 'timeout' : 'network');
+      throw new KlarnaApiError(
+        operation,
+        undefined,
+        timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
+        [reason],
+        undefined,
+        outcome === 'timeout' ? 'timeout' : 'network',
+      );
     } finally {
       this.metrics.observeKlarnaCall(operation, outcome, (performance.now() - started) / 1000);
     }

@@ -45,10 +45,19 @@ export class CustomerTokenService {
     } catch (error) {
       if (!(error instanceof KlarnaApiError)) throw error;
       this.logger.warn({ event: 'customer_token.failed', cartId, ...error.toLog() });
-      if (error.isTransient) throw new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId);
+      if (error.isTransient)
+        throw new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId);
       throw error.isNotFound
-        ? new UnprocessableError('AUTHORIZATION_INVALID', 'Klarna does not know this authorization', error.correlationId)
-        : new UnprocessableError('KLARNA_REJECTED', `Klarna refused the customer token: ${error.errorCode}`, error.correlationId);
+        ? new UnprocessableError(
+            'AUTHORIZATION_INVALID',
+            'Klarna does not know this authorization',
+            error.correlationId,
+          )
+        : new UnprocessableError(
+            'KLARNA_REJECTED',
+            `Klarna refused the customer token: ${error.errorCode}`,
+            error.correlationId,
+          );
     }
   }
 }

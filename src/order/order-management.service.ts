@@ -34,13 +34,18 @@ export class OrderManagementService {
 
   async amend(orderId: string, change: AmendOrder, requestKey: string): Promise<OrderView> {
     const order = await this.placedOrder(orderId);
-    const lines = change.orderLines?.map(
-      (line): CartLine => ({ ...line, type: line.type ?? 'physical', totalDiscountAmount: line.totalDiscountAmount ?? 0 }),
-    );
+    const lines = change.orderLines?.map((line): CartLine => ({
+      ...line,
+      type: line.type ?? 'physical',
+      totalDiscountAmount: line.totalDiscountAmount ?? 0,
+    }));
     const totals = lines ? computeOrder(lines, order.purchaseCountry) : undefined;
     if (lines && totals) {
       const errors = lines.flatMap((line, index) =>
-        checkLine(line, order.purchaseCountry).map((error) => ({ ...error, field: `orderLines[${index}].${error.field}` })),
+        checkLine(line, order.purchaseCountry).map((error) => ({
+          ...error,
+          field: `orderLines[${index}].${error.field}`,
+        })),
       );
       if (totals.orderAmount !== change.orderAmount) {
         errors.push({ field: 'orderAmount', message: `must equal the sum of the order lines (${totals.orderAmount})` });
@@ -152,7 +157,15 @@ export class OrderManagementService {
 
   private asDomainError(error: unknown): unknown {
     if (!(error instanceof KlarnaApiError)) return error;
-    if (error.isTransient) return new KlarnaUnavailableError('Klarna is not answering; retry with the same Idempotency-Key', error.correlationId);
-    return new ConflictError('KLARNA_REFUSED', `Klarna refused: ${error.errorCode} ${error.errorMessages.join('; ')}`.trim(), error.correlationId);
+    if (error.isTransient)
+      return new KlarnaUnavailableError(
+        'Klarna is not answering; retry with the same Idempotency-Key',
+        error.correlationId,
+      );
+    return new ConflictError(
+      'KLARNA_REFUSED',
+      `Klarna refused: ${error.errorCode} ${error.errorMessages.join('; ')}`.trim(),
+      error.correlationId,
+    );
   }
 }

@@ -41,7 +41,10 @@ export class OrderController {
   @ApiBearerAuth('ops')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Operations: cancel the order at Klarna' })
-  cancel(@UuidParam('orderId') orderId: string, @Headers('idempotency-key') idempotencyKey?: string): Promise<OrderView> {
+  cancel(
+    @UuidParam('orderId') orderId: string,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<OrderView> {
     return this.management.cancel(orderId, requestKey(idempotencyKey));
   }
 }

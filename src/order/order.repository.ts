@@ -27,7 +27,14 @@ export class OrderRepository {
     tx: PrismaTransaction,
     order: Pick<
       OrderRecord,
-      'id' | 'cartId' | 'authorizationId' | 'orderAmount' | 'orderTaxAmount' | 'purchaseCountry' | 'purchaseCurrency' | 'orderLines'
+      | 'id'
+      | 'cartId'
+      | 'authorizationId'
+      | 'orderAmount'
+      | 'orderTaxAmount'
+      | 'purchaseCountry'
+      | 'purchaseCurrency'
+      | 'orderLines'
     >,
   ): Promise<OrderRecord> {
     const created = await tx.order.create({
@@ -75,7 +82,12 @@ export class OrderRepository {
   async updateAmount(
     tx: PrismaTransaction,
     id: string,
-    amount: { orderAmount: number; orderTaxAmount: number; orderLines: KlarnaOrderLine[]; correlationId: string | null },
+    amount: {
+      orderAmount: number;
+      orderTaxAmount: number;
+      orderLines: KlarnaOrderLine[];
+      correlationId: string | null;
+    },
   ): Promise<void> {
     await tx.order.update({
       where: { id },
@@ -96,7 +108,12 @@ export class OrderRepository {
     });
   }
 
-  findOperation(db: PrismaTransaction, orderId: string, kind: string, requestKey: string): Promise<OrderOperation | null> {
+  findOperation(
+    db: PrismaTransaction,
+    orderId: string,
+    kind: string,
+    requestKey: string,
+  ): Promise<OrderOperation | null> {
     return db.orderOperation.findUnique({ where: { orderId_kind_requestKey: { orderId, kind, requestKey } } });
   }
 

@@ -61,11 +61,7 @@ export class OrderService {
   }
 
   /** POST /carts/:id/klarna-session/authorizations. */
-  async authorize(
-    cartId: string,
-    authorizationToken: string,
-    finalize: boolean,
-  ): Promise<PlacementOutcome> {
+  async authorize(cartId: string, authorizationToken: string, finalize: boolean): Promise<PlacementOutcome> {
     return this.place(cartId, { token: authorizationToken, source: 'storefront', finalize });
   }
 
@@ -96,13 +92,17 @@ export class OrderService {
       return true;
     }, this.transactionOptions);
     if (accepted) {
-      await this.jobs.send(PLACE_FROM_CALLBACK_JOB, { cartId, authorizationToken }, {
-        singletonKey: authorizationToken,
-        startAfter: new Date(Date.now() + this.config.authorizationCallbackGraceMs),
-        retryLimit: 5,
-        retryDelay: 2,
-        retryBackoff: true,
-      });
+      await this.jobs.send(
+        PLACE_FROM_CALLBACK_JOB,
+        { cartId, authorizationToken },
+        {
+          singletonKey: authorizationToken,
+          startAfter: new Date(Date.now() + this.config.authorizationCallbackGraceMs),
+          retryLimit: 5,
+          retryDelay: 2,
+          retryBackoff: true,
+        },
+      );
     }
     return accepted;
   }
@@ -137,7 +137,12 @@ export class OrderService {
       capturedAmount: klarnaOrder.capturedAmount,
     });
     if (next !== order.status) {
-      this.logger.log({ event: `order.${next}`, orderId: order.id, cartId: order.cartId, klarnaOrderId: klarnaOrder.orderId });
+      this.logger.log({
+        event: `order.${next}`,
+        orderId: order.id,
+        cartId: order.cartId,
+        klarnaOrderId: klarnaOrder.orderId,
+      });
     }
   }
 
@@ -202,7 +207,10 @@ export class OrderService {
     cartId: string,
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<PlacementOutcome> {
-    const phase1 = await this.prisma.$transaction((tx) => this.beginPlacement(tx, cartId, request), this.transactionOptions);
+    const phase1 = await this.prisma.$transaction(
+      (tx) => this.beginPlacement(tx, cartId, request),
+      this.transactionOptions,
+    );
     switch (phase1.kind) {
       case 'existing':
         return { kind: 'placed', created: false, answer: placementAnswer(await this.awaitPlacement(phase1.order)) };
@@ -231,11 +239,21 @@ export class OrderService {
     const existing = await this.orders.findByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
-      if (existing) return known && existing.authorizationId === known.id ? { kind: 'skipped', reason: 'already_placed' } : { kind: 'skipped', reason: 'cart_ordered' };
-      if (!known || known.status !== 'active') return { kind: 'skipped', reason: `authorization_${known?.status ?? 'unknown'}` };
+      if (existing)
+        return known && existing.authorizationId === known.id
+          ? { kind: 'skipped', reason: 'already_placed' }
+          : { kind: 'skipped', reason: 'cart_ordered' };
+      if (!known || known.status !== 'active')
+        return { kind: 'skipped', reason: `authorization_${known?.status ?? 'unknown'}` };
       if (known.heldForReview) return { kind: 'skipped', reason: 'held_for_review' };
     }
-    const authorization = await this.klarnaSessions.recordAuthorization(tx, cartId, request.token, request.source, !request.finalize);
+    const authorization = await this.klarnaSessions.recordAuthorization(
+      tx,
+      cartId,
+      request.token,
+      request.source,
+      !request.finalize,
+    );
     if (existing) {
       return existing.authorizationId === authorization.id
         ? { kind: 'existing', order: existing }
@@ -244,7 +262,10 @@ export class OrderService {
     if (!request.finalize) return { kind: 'authorized' };
     const blocker = await this.klarnaSessions.placementBlocker(tx, cart, authorization);
     if (blocker === 'expired') {
-      return { kind: 'refused', error: new UnprocessableError('AUTHORIZATION_INVALID', 'The authorization has expired') };
+      return {
+        kind: 'refused',
+        error: new UnprocessableError('AUTHORIZATION_INVALID', 'The authorization has expired'),
+      };
     }
     if (blocker) {
       return {
@@ -275,7 +296,13 @@ export class OrderService {
         ...placement.orderData,
         merchantReference1: order.id,
         merchantUrls: {
-          push: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'push', cartId, '&order_id={order.id}'),
+          push: webhookUrl(
+            this.config.publicBaseUrl,
+            this.config.webhookSecret,
+            'push',
+            cartId,
+            '&order_id={order.id}',
+          ),
           notification: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'notification', cartId),
         },
       });
@@ -303,14 +330,26 @@ export class OrderService {
         : null;
       if (error.status === 409) {
         await this.prisma.$transaction((tx) => this.abandonPlacement(tx, order, authorization, 'stale'));
-        throw new ConflictError('REAUTHORIZATION_REQUIRED', 'Klarna: the order does not match what was authorized', error.correlationId);
+        throw new ConflictError(
+          'REAUTHORIZATION_REQUIRED',
+          'Klarna: the order does not match what was authorized',
+          error.correlationId,
+        );
       }
       await this.prisma.$transaction((tx) =>
         this.abandonPlacement(tx, order, authorization, error.isNotFound ? 'expired' : 'cancelled'),
       );
       throw error.isNotFound
-        ? new UnprocessableError('AUTHORIZATION_INVALID', 'Klarna does not know this authorization (unknown, used or expired)', error.correlationId)
-        : new UnprocessableError('KLARNA_REJECTED', `Klarna refused the order: ${error.errorCode}`, error.correlationId);
+        ? new UnprocessableError(
+            'AUTHORIZATION_INVALID',
+            'Klarna does not know this authorization (unknown, used or expired)',
+            error.correlationId,
+          )
+        : new UnprocessableError(
+            'KLARNA_REJECTED',
+            `Klarna refused the order: ${error.errorCode}`,
+            error.correlationId,
+          );
     }
   }
 
@@ -360,7 +399,11 @@ export class OrderService {
       await this.klarna.cancelAuthorization(authorization.authorizationToken);
     } catch (error) {
       if (!(error instanceof KlarnaApiError) || !error.isNotFound) {
-        this.logger.warn({ event: 'authorization.release_failed', cartId: authorization.cartId, ...(error instanceof KlarnaApiError ? error.toLog() : {}) });
+        this.logger.warn({
+          event: 'authorization.release_failed',
+          cartId: authorization.cartId,
+          ...(error instanceof KlarnaApiError ? error.toLog() : {}),
+        });
       }
     }
     await this.klarnaSessions.setAuthorizationStatus(this.prisma, authorization.id, 'cancelled');
@@ -368,13 +411,17 @@ export class OrderService {
   }
 
   private async scheduleReconciliation(orderId: string, delaySeconds: number): Promise<void> {
-    await this.jobs.send(RECONCILE_ORDER_JOB, { orderId }, {
-      singletonKey: orderId,
-      startAfter: new Date(Date.now() + delaySeconds * 1000),
-      retryLimit: 10,
-      retryDelay: 5,
-      retryBackoff: true,
-    });
+    await this.jobs.send(
+      RECONCILE_ORDER_JOB,
+      { orderId },
+      {
+        singletonKey: orderId,
+        startAfter: new Date(Date.now() + delaySeconds * 1000),
+        retryLimit: 10,
+        retryDelay: 5,
+        retryBackoff: true,
+      },
+    );
   }
 }
 

@@ -9,7 +9,12 @@ export class WebhookEventRepository {
    * Stores a delivery once per dedupe key. Returns false when an earlier delivery with this key was already
    * processed (a duplicate); an earlier one that failed is processed again.
    */
-  async receive(db: PrismaTransaction, kind: string, dedupeKey: string, payload: Prisma.InputJsonValue): Promise<boolean> {
+  async receive(
+    db: PrismaTransaction,
+    kind: string,
+    dedupeKey: string,
+    payload: Prisma.InputJsonValue,
+  ): Promise<boolean> {
     const [row] = await db.$queryRaw<{ processed: boolean }[]>`
       INSERT INTO webhook_event (id, kind, dedupe_key, payload)
       VALUES (gen_random_uuid(), ${kind}, ${dedupeKey}, ${JSON.stringify(payload)}::jsonb)

@@ -35,16 +35,27 @@ describe('cart over REST (no Klarna session yet)', () => {
 
   it('adds, changes and removes lines with Klarna totals, counting every change in the version', async () => {
     const cart = await createCart(http);
-    const added = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem({ quantity: 2, unitPrice: 12_500, totalDiscountAmount: 2500 }));
+    const added = await http.post<CartBody>(
+      `/carts/${cart.id}/items`,
+      anItem({ quantity: 2, unitPrice: 12_500, totalDiscountAmount: 2500 }),
+    );
     expect(added.status).toBe(201);
-    expect(added.body.items[0]).toMatchObject({ quantity: 2, totalAmount: 22_500, totalTaxAmount: 4500, type: 'physical' });
+    expect(added.body.items[0]).toMatchObject({
+      quantity: 2,
+      totalAmount: 22_500,
+      totalTaxAmount: 4500,
+      type: 'physical',
+    });
     expect(added.body).toMatchObject({ version: 2, orderAmount: 22_500, orderTaxAmount: 4500 });
 
     const shipping = await addItem(http, cart.id, { type: 'shipping_fee', name: 'Shipping', unitPrice: 4900 });
     expect(shipping).toMatchObject({ version: 3, orderAmount: 27_400, orderTaxAmount: 5480 });
 
     const itemId = added.body.items[0].id;
-    const changed = await http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, { quantity: 1, totalDiscountAmount: 0 });
+    const changed = await http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, {
+      quantity: 1,
+      totalDiscountAmount: 0,
+    });
     expect(changed.status).toBe(200);
     expect(changed.body.items[0]).toMatchObject({ quantity: 1, totalAmount: 12_500, totalTaxAmount: 2500 });
     expect(changed.body.orderAmount).toBe(17_400);
@@ -81,7 +92,9 @@ describe('cart over REST (no Klarna session yet)', () => {
     expect(missingCart.status).toBe(404);
     expect(missingCart.body).toMatchObject({ code: 'CART_NOT_FOUND' });
     const cart = await createCart(http);
-    const missingItem = await http.patch(`/carts/${cart.id}/items/7d1f6f1e-46a3-4c0f-9d5b-1e0e8d1f0a11`, { quantity: 2 });
+    const missingItem = await http.patch(`/carts/${cart.id}/items/7d1f6f1e-46a3-4c0f-9d5b-1e0e8d1f0a11`, {
+      quantity: 2,
+    });
     expect(missingItem.status).toBe(404);
     expect(missingItem.body).toMatchObject({ code: 'ITEM_NOT_FOUND' });
     const noSession = await http.get(`/carts/${cart.id}/klarna-session`);
@@ -126,7 +139,10 @@ describe('bad input: 400 naming the field, and nothing written', () => {
     ['a relative image URL', anItem({ imageUrl: '/shoe.png' }), 'imageUrl'],
   ])('refuses %s', async (_case, body, field) => {
     const before = await itemCount();
-    const response = await http.post<{ code: string; errors: { field: string; message: string }[] }>(`/carts/${cart.id}/items`, body);
+    const response = await http.post<{ code: string; errors: { field: string; message: string }[] }>(
+      `/carts/${cart.id}/items`,
+      body,
+    );
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('VALIDATION_FAILED');
     expect(response.body.errors.map((error) => error.field)).toContain(field);
@@ -153,7 +169,10 @@ describe('bad input: 400 naming the field, and nothing written', () => {
   });
 
   it('refuses an oversized body', async () => {
-    const response = await http.post<{ errors: unknown }>(`/carts/${cart.id}/items`, { ...anItem(), name: 'x'.repeat(5000) });
+    const response = await http.post<{ errors: unknown }>(`/carts/${cart.id}/items`, {
+      ...anItem(),
+      name: 'x'.repeat(5000),
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ field: 'body', message: 'request body is too large' }]);
   });
@@ -191,6 +210,9 @@ describe('bad input: 400 naming the field, and nothing written', () => {
       billingAddress: { email: 'not-an-email', country: 'Sweden' },
     });
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error) => error.field).sort()).toEqual(['billingAddress.country', 'billingAddress.email']);
+    expect(response.body.errors.map((error) => error.field).sort()).toEqual([
+      'billingAddress.country',
+      'billingAddress.email',
+    ]);
   });
 });

@@ -44,7 +44,11 @@ export async function createCart(http: HttpClient, overrides: Record<string, unk
   return response.body;
 }
 
-export async function addItem(http: HttpClient, cartId: string, overrides: Record<string, unknown> = {}): Promise<CartBody> {
+export async function addItem(
+  http: HttpClient,
+  cartId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<CartBody> {
   const response = await http.post<CartBody>(`/carts/${cartId}/items`, anItem(overrides));
   if (response.status !== 201) throw new Error(`addItem: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;

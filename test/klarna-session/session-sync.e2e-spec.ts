@@ -18,7 +18,12 @@ describe('cart and Klarna session stay in sync', () => {
   let database: pg.Client;
 
   const calls = async (operation?: string): Promise<RecordedCall[]> =>
-    (await service.klarna.control<{ calls: RecordedCall[] }>('GET', `/calls${operation ? `?operation=${operation}` : ''}`)).body.calls;
+    (
+      await service.klarna.control<{ calls: RecordedCall[] }>(
+        'GET',
+        `/calls${operation ? `?operation=${operation}` : ''}`,
+      )
+    ).body.calls;
   const callsFor = async (operation: string, sessionId: string) =>
     (await calls(operation)).filter((call) => call.path.includes(sessionId));
 
@@ -116,14 +121,24 @@ describe('cart and Klarna session stay in sync', () => {
     const { cart, session } = await createCartWithSession(http, [{ quantity: 2 }]);
     const unchanged = await http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 2 });
     expect(unchanged.status).toBe(200);
-    expect(unchanged.body.klarna).toMatchObject({ action: 'none', inSync: true, syncedVersion: unchanged.body.version });
+    expect(unchanged.body.klarna).toMatchObject({
+      action: 'none',
+      inSync: true,
+      syncedVersion: unchanged.body.version,
+    });
     expect(await callsFor('updateSession', session.sessionId)).toHaveLength(0);
   });
 
   it('pushes customer data given after consent', async () => {
     const { cart, session } = await createCartWithSession(http);
     await http.put(`/carts/${cart.id}/customer`, {
-      billingAddress: { givenName: 'Testperson', familyName: 'Approved', email: 'shopper@example.com', postalCode: '12345', country: 'SE' },
+      billingAddress: {
+        givenName: 'Testperson',
+        familyName: 'Approved',
+        email: 'shopper@example.com',
+        postalCode: '12345',
+        country: 'SE',
+      },
     });
     const [update] = await callsFor('updateSession', session.sessionId);
     expect(update.body.billing_address).toEqual({
@@ -151,7 +166,9 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('creates a new session, without trying the old one, once our record says it expired', async () => {
     const { cart, session } = await createCartWithSession(http);
-    await database.query(`UPDATE klarna_session SET expires_at = now() - interval '1 minute' WHERE cart_id = $1`, [cart.id]);
+    await database.query(`UPDATE klarna_session SET expires_at = now() - interval '1 minute' WHERE cart_id = $1`, [
+      cart.id,
+    ]);
     const stale = await http.get<CartBody>(`/carts/${cart.id}`);
     expect(stale.body.klarna).toMatchObject({ inSync: false });
     const changed = await addItem(http, cart.id);
@@ -161,7 +178,11 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('creates a new session when country and currency change', async () => {
     const { cart, session } = await createCartWithSession(http);
-    const moved = await http.patch<CartBody>(`/carts/${cart.id}`, { purchaseCountry: 'NO', purchaseCurrency: 'NOK', locale: 'nb-NO' });
+    const moved = await http.patch<CartBody>(`/carts/${cart.id}`, {
+      purchaseCountry: 'NO',
+      purchaseCurrency: 'NOK',
+      locale: 'nb-NO',
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.klarna).toMatchObject({ action: 'init', inSync: true });
     expect(moved.body.klarna?.sessionId).not.toBe(session.sessionId);
@@ -173,7 +194,10 @@ describe('cart and Klarna session stay in sync', () => {
   it('marks the authorization stale and asks for reauthorization when the cart changes after it', async () => {
     const { cart, session } = await createCartWithSession(http);
     const token = await service.klarna.authorize(session.sessionId);
-    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token, finalize: false });
+    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+      finalize: false,
+    });
     expect(held.status).toBe(201);
     const changed = await addItem(http, cart.id);
     expect(changed.klarna).toMatchObject({ action: 'reauthorize', inSync: true });
@@ -211,7 +235,9 @@ describe('cart and Klarna session stay in sync', () => {
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'TIMEOUT' } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    expect(metrics).toMatch(/klarna_request_duration_seconds_count\{operation="updateSession",outcome="timeout"\} [1-9]/);
+    expect(metrics).toMatch(
+      /klarna_request_duration_seconds_count\{operation="updateSession",outcome="timeout"\} [1-9]/,
+    );
   });
 
   it('keeps the change and reports Klarna’s error and correlation id on a 4xx', async () => {
@@ -221,10 +247,16 @@ describe('cart and Klarna session stay in sync', () => {
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({
       inSync: false,
-      syncError: { errorCode: 'BAD_VALUE', errorMessages: ['Simulated fault'], correlationId: expect.stringMatching(/^[\w-]{8,}$/) },
+      syncError: {
+        errorCode: 'BAD_VALUE',
+        errorMessages: ['Simulated fault'],
+        correlationId: expect.stringMatching(/^[\w-]{8,}$/),
+      },
     });
     const [lastCall] = (await calls('updateSession')).slice(-1);
-    expect(changed.body.klarna?.syncError?.correlationId).toBe((lastCall as unknown as { correlation_id: string }).correlation_id);
+    expect(changed.body.klarna?.syncError?.correlationId).toBe(
+      (lastCall as unknown as { correlation_id: string }).correlation_id,
+    );
   });
 
   it('converges: after 20 concurrent changes Klarna holds exactly the final cart', async () => {
@@ -248,7 +280,10 @@ describe('cart and Klarna session stay in sync', () => {
     expect(last.body.order_lines?.map((line) => [line.quantity, line.unit_price])).toEqual(
       final.items.map((item) => [item.quantity, item.unitPrice]),
     );
-    const atKlarna = await service.klarna.klarna<{ order_amount: number }>('GET', `/payments/v1/sessions/${session.sessionId}`);
+    const atKlarna = await service.klarna.klarna<{ order_amount: number }>(
+      'GET',
+      `/payments/v1/sessions/${session.sessionId}`,
+    );
     expect(atKlarna.body.order_amount).toBe(final.orderAmount);
   });
 });

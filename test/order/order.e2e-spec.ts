@@ -35,13 +35,19 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   /** A cart with a session whose shopper authorized it in the widget. */
   async function authorizedCart(items: Record<string, unknown>[] = [{}], outcome = 'approved') {
     const { cart, session } = await createCartWithSession(http, items);
-    const answer = await service.klarna.control<{ authorization_token: string }>('POST', `/sessions/${session.sessionId}/authorize`, { outcome });
+    const answer = await service.klarna.control<{ authorization_token: string }>(
+      'POST',
+      `/sessions/${session.sessionId}/authorize`,
+      { outcome },
+    );
     return { cart, session, token: answer.body.authorization_token };
   }
 
   async function placedOrder(outcome = 'approved') {
     const { cart, session, token } = await authorizedCart([{}], outcome);
-    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
     expect(placed.status).toBe(201);
     return { cart, session, token, order: placed.body };
   }
@@ -63,31 +69,46 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
   it('places the order from the storefront with the cart from our database', async () => {
     const { cart, token } = await authorizedCart([{ quantity: 2, unitPrice: 10_000 }]);
-    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
     expect(placed.status).toBe(201);
     expect(placed.body).toMatchObject({ status: 'placed', fraudStatus: 'ACCEPTED', klarnaOrderId: expect.any(String) });
 
     const [createOrder] = (await calls('createOrder')).filter((call) => call.path.includes(token));
-    expect(createOrder.body).toMatchObject({ order_amount: 20_000, order_tax_amount: 4000, merchant_reference1: placed.body.orderId });
+    expect(createOrder.body).toMatchObject({
+      order_amount: 20_000,
+      order_tax_amount: 4000,
+      merchant_reference1: placed.body.orderId,
+    });
     const urls = createOrder.body.merchant_urls as { push: string; notification: string };
     expect(urls.push).toContain(`/webhooks/klarna/push?cart_id=${cart.id}&sig=`);
     expect(urls.notification).toContain(`/webhooks/klarna/notification?cart_id=${cart.id}&sig=`);
 
     const order = await http.get(`/orders/${placed.body.orderId}`);
     expect(order.status).toBe(200);
-    expect(order.body).toMatchObject({ cartId: cart.id, orderAmount: 20_000, orderTaxAmount: 4000, purchaseCurrency: 'SEK' });
+    expect(order.body).toMatchObject({
+      cartId: cart.id,
+      orderAmount: 20_000,
+      orderTaxAmount: 4000,
+      purchaseCurrency: 'SEK',
+    });
     expect((order.body.orderLines as unknown[]).length).toBe(1);
 
     const locked = await http.post(`/carts/${cart.id}/items`, anItem());
     expect(locked.status).toBe(409);
     expect(locked.body).toMatchObject({ code: 'CART_LOCKED' });
     // Klarna's push arrives right after creation: the order is confirmed once OM says ACCEPTED.
-    await eventually(async () => ((await http.get<Placement>(`/orders/${placed.body.orderId}`)).body.status === 'confirmed' ? true : undefined));
+    await eventually(async () =>
+      (await http.get<Placement>(`/orders/${placed.body.orderId}`)).body.status === 'confirmed' ? true : undefined,
+    );
   });
 
   it('answers a repeat with the same order (200) and calls Klarna once', async () => {
     const { cart, token, order } = await placedOrder();
-    const repeat = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+    const repeat = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
     expect(repeat.status).toBe(200);
     expect(repeat.body.orderId).toBe(order.orderId);
     expect((await calls('createOrder')).filter((call) => call.path.includes(token))).toHaveLength(1);
@@ -99,7 +120,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: other });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ code: 'ALREADY_ORDERED' });
-    expect((await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${other}`))).toBe(true);
+    expect((await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${other}`))).toBe(
+      true,
+    );
     expect(await ordersOfCart(cart.id)).toHaveLength(1);
     expect(session.sessionId).toBeDefined();
   });
@@ -107,7 +130,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   it('double clicks give one order', async () => {
     const { cart, token } = await authorizedCart();
     const answers = await Promise.all(
-      [1, 2, 3, 4, 5].map(() => http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token })),
+      [1, 2, 3, 4, 5].map(() =>
+        http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token }),
+      ),
     );
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 200, 201]);
     expect(new Set(answers.map((answer) => answer.body.orderId)).size).toBe(1);
@@ -117,7 +142,10 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
   it('holds an authorization for review and places it with POST /carts/:id/order', async () => {
     const { cart, token } = await authorizedCart();
-    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token, finalize: false });
+    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+      finalize: false,
+    });
     expect(held.status).toBe(201);
     expect(held.body).toEqual({ status: 'authorized' });
     expect(await ordersOfCart(cart.id)).toHaveLength(0);
@@ -160,7 +188,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
   it('answers AUTHORIZATION_INVALID for an unknown token with Klarna’s correlation id, leaving nothing behind', async () => {
     const { cart } = await createCartWithSession(http);
-    const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: 'made-up-token' });
+    const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: 'made-up-token',
+    });
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'AUTHORIZATION_INVALID', correlationId: expect.any(String) });
     expect(await ordersOfCart(cart.id)).toHaveLength(0);
@@ -172,7 +202,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     const { cart, token } = await authorizedCart();
     await service.klarna.control('POST', '/clock', { advanceMs: 61 * 60_000 });
     try {
-      const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+      const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+        authorizationToken: token,
+      });
       expect(response.status).toBe(422);
       expect(response.body).toMatchObject({ code: 'AUTHORIZATION_INVALID' });
     } finally {
@@ -203,9 +235,14 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     expect(['placed', 'confirmed']).toContain(completed.status);
     const created = (await calls('createOrder')).filter((call) => call.path.includes(token));
     expect(created).toHaveLength(1);
-    const atKlarna = await service.klarna.klarna<{ merchant_reference1: string }>('GET', `/ordermanagement/v1/orders/${completed.klarnaOrderId}`);
+    const atKlarna = await service.klarna.klarna<{ merchant_reference1: string }>(
+      'GET',
+      `/ordermanagement/v1/orders/${completed.klarnaOrderId}`,
+    );
     expect(atKlarna.body.merchant_reference1).toBe(row.id);
-    const retry = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+    const retry = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
     expect(retry.status).toBe(200);
     expect(retry.body.orderId).toBe(row.id);
     expect(await ordersOfCart(cart.id)).toHaveLength(1);
@@ -231,7 +268,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     it('moves a pending order to confirmed when Klarna accepts it', async () => {
       const { order } = await placedOrder('fraud_pending');
       expect(order).toMatchObject({ status: 'placed', fraudStatus: 'PENDING' });
-      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/fraud-decision`, { event_type: 'FRAUD_RISK_ACCEPTED' });
+      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/fraud-decision`, {
+        event_type: 'FRAUD_RISK_ACCEPTED',
+      });
       const confirmed = await eventually(async () => {
         const read = await http.get<Placement>(`/orders/${order.orderId}`);
         return read.body.status === 'confirmed' ? read.body : undefined;
@@ -241,9 +280,15 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
     it('cancels a pending order Klarna rejects, and a late ACCEPTED never reopens it', async () => {
       const { cart, order } = await placedOrder('fraud_pending');
-      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/fraud-decision`, { event_type: 'FRAUD_RISK_REJECTED' });
-      await eventually(async () => ((await http.get<Placement>(`/orders/${order.orderId}`)).body.status === 'cancelled' ? true : undefined));
-      const [notification] = (await service.klarna.control<{ callbacks: { url: string }[] }>('GET', '/callbacks')).body.callbacks.filter(
+      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/fraud-decision`, {
+        event_type: 'FRAUD_RISK_REJECTED',
+      });
+      await eventually(async () =>
+        (await http.get<Placement>(`/orders/${order.orderId}`)).body.status === 'cancelled' ? true : undefined,
+      );
+      const [notification] = (
+        await service.klarna.control<{ callbacks: { url: string }[] }>('GET', '/callbacks')
+      ).body.callbacks.filter(
         (callback) => callback.url.includes('/webhooks/klarna/notification') && callback.url.includes(cart.id),
       );
       const late = await fetch(notification.url, {
@@ -260,14 +305,26 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     it('refuses callers without the operations key', async () => {
       const { order } = await placedOrder();
       expect((await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: 100 })).status).toBe(401);
-      expect((await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: 100 }, { authorization: 'Bearer wrong' })).status).toBe(401);
+      expect(
+        (
+          await http.patch(
+            `/orders/${order.orderId}/authorization`,
+            { orderAmount: 100 },
+            { authorization: 'Bearer wrong' },
+          )
+        ).status,
+      ).toBe(401);
       expect((await http.post(`/orders/${order.orderId}/cancel`)).status).toBe(401);
     });
 
     it('updates the order amount once per operation, with an idempotency key of our own', async () => {
       const { order } = await placedOrder();
       const path = `/orders/${order.orderId}/authorization`;
-      const first = await http.patch(path, { orderAmount: 100_000, description: 'Goodwill' }, { ...ops, 'idempotency-key': 'op-1' });
+      const first = await http.patch(
+        path,
+        { orderAmount: 100_000, description: 'Goodwill' },
+        { ...ops, 'idempotency-key': 'op-1' },
+      );
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ orderAmount: 100_000, orderLines: [] });
       const retried = await http.patch(path, { orderAmount: 100_000 }, { ...ops, 'idempotency-key': 'op-1' });
@@ -295,23 +352,34 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
     it('refuses an amount below the captured amount, or negative', async () => {
       const { order } = await placedOrder();
-      const capture = await service.klarna.klarna('POST', `/ordermanagement/v1/orders/${order.klarnaOrderId}/captures`, { captured_amount: 50_000 });
+      const capture = await service.klarna.klarna(
+        'POST',
+        `/ordermanagement/v1/orders/${order.klarnaOrderId}/captures`,
+        { captured_amount: 50_000 },
+      );
       expect(capture.status).toBe(201);
       const below = await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: 49_999 }, ops);
       expect(below.status).toBe(409);
       expect(below.body).toMatchObject({ code: 'ORDER_NOT_MODIFIABLE' });
       const negative = await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: -1 }, ops);
       expect(negative.status).toBe(400);
-      expect((await calls('updateAuthorization')).filter((call) => call.path.includes(order.klarnaOrderId!))).toHaveLength(0);
+      expect(
+        (await calls('updateAuthorization')).filter((call) => call.path.includes(order.klarnaOrderId!)),
+      ).toHaveLength(0);
     });
 
     it('refuses updates of a fully captured order', async () => {
       const { order } = await placedOrder();
       const full = (await http.get<{ orderAmount: number }>(`/orders/${order.orderId}`)).body.orderAmount;
-      await service.klarna.klarna('POST', `/ordermanagement/v1/orders/${order.klarnaOrderId}/captures`, { captured_amount: full });
+      await service.klarna.klarna('POST', `/ordermanagement/v1/orders/${order.klarnaOrderId}/captures`, {
+        captured_amount: full,
+      });
       const response = await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: full }, ops);
       expect(response.status).toBe(409);
-      expect(response.body).toMatchObject({ code: 'ORDER_NOT_MODIFIABLE', message: expect.stringContaining('fully captured') });
+      expect(response.body).toMatchObject({
+        code: 'ORDER_NOT_MODIFIABLE',
+        message: expect.stringContaining('fully captured'),
+      });
     });
 
     it('answers KLARNA_REFUSED with the correlation id when Klarna refuses an increase', async () => {
@@ -355,7 +423,17 @@ function sessionBody() {
     order_amount: 129_900,
     order_tax_amount: 25_980,
     order_lines: [
-      { type: 'physical', reference: 'X', name: 'Other', quantity: 1, unit_price: 129_900, tax_rate: 2500, total_amount: 129_900, total_discount_amount: 0, total_tax_amount: 25_980 },
+      {
+        type: 'physical',
+        reference: 'X',
+        name: 'Other',
+        quantity: 1,
+        unit_price: 129_900,
+        tax_rate: 2500,
+        total_amount: 129_900,
+        total_discount_amount: 0,
+        total_tax_amount: 25_980,
+      },
     ],
   };
 }

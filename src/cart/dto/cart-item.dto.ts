@@ -19,7 +19,10 @@ export class AddCartItemDto {
   @Max(100_000)
   quantity: number;
 
-  @ApiProperty({ example: 12_900, description: 'Minor units, tax included; zero or negative for discount, gift_card, store_credit' })
+  @ApiProperty({
+    example: 12_900,
+    description: 'Minor units, tax included; zero or negative for discount, gift_card, store_credit',
+  })
   @IsInt()
   @Min(-MAX_AMOUNT)
   @Max(MAX_AMOUNT)

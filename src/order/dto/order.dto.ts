@@ -23,7 +23,10 @@ export class AuthorizationDto {
   @Length(1, 255)
   authorizationToken: string;
 
-  @ApiPropertyOptional({ default: true, description: 'false: only record it; POST /carts/:id/order places the order after review' })
+  @ApiPropertyOptional({
+    default: true,
+    description: 'false: only record it; POST /carts/:id/order places the order after review',
+  })
   @IsOptional()
   @IsBoolean()
   finalize?: boolean;
@@ -36,7 +39,10 @@ export class AmendOrderDto {
   @Max(MAX_AMOUNT)
   orderAmount: number;
 
-  @ApiPropertyOptional({ type: [AddCartItemDto], description: 'Replace the order lines; omitted: the lines are deleted' })
+  @ApiPropertyOptional({
+    type: [AddCartItemDto],
+    description: 'Replace the order lines; omitted: the lines are deleted',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_LINES)

@@ -1,0 +1,131 @@
+/**
+ * Child processes of a bench run: each in its own process group, so stopping it also stops anything it
+ * started, with the last lines of its output kept for the error message when it fails to come up.
+ */
+/* global fetch */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+
+/**
+ * @typedef {{ name: string, pid: number, output(): string, exited: Promise<number | null>,
+ *   stop(): Promise<void> }} ChildProcess
+ */
+
+/**
+ * @param {string} name for messages
+ * @param {string[]} args arguments to `node`
+ * @param {Record<string, string>} env added to the harness's environment
+ * @param {string} cwd
+ * @returns {ChildProcess}
+ */
+export function startNode(name, args, env, cwd) {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const tail = [];
+  const keep = (chunk) => {
+    tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (tail.length > 40) tail.splice(0, tail.length - 40);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+  });
+  return {
+    name,
+    pid: /** @type {number} */ (child.pid),
+    output: () => tail.join('\n'),
+    exited,
+    stop: async () => {
+      if (!alive) return;
+      signalGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      // The group may still hold grandchildren after the leader exited.
+      signalGroup(child.pid, 'SIGKILL');
+    },
+  };
+}
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Polls `url` until it answers 2xx; fails early if the process exits. */
+export async function waitForHttp(child, url, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode;
+  void child.exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined)
+      throw new Error(`${child.name} exited (${exitCode}) before it was ready:\n${child.output()}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms:\n${child.output()}`);
+}
+
+/** A port free right now on 127.0.0.1 (the child binds it a moment later). */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = /** @type {net.AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Resident set size now and its peak (VmRSS, VmHWM) in bytes, or null when the process is gone. */
+export function memoryOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: field('VmRSS'), hwm: field('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples a process's RSS every `intervalMs`; `peakBetween` answers the highest sample in a time window.
+ * @param {number} pid
+ * @param {number} intervalMs
+ */
+export function sampleMemory(pid, intervalMs) {
+  /** @type {{ at: number, rss: number }[]} */
+  const samples = [];
+  const take = () => {
+    const memory = memoryOf(pid);
+    if (memory) samples.push({ at: Date.now(), rss: memory.rss });
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    samples,
+    peakBetween: (from, to) =>
+      samples
+        .filter((sample) => sample.at >= from && sample.at <= to)
+        .reduce((max, sample) => Math.max(max, sample.rss), 0),
+    stop: () => clearInterval(timer),
+  };
+}

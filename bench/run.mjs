@@ -1,0 +1,719 @@
+/**
+ * The load benchmark (issue 6): `node bench/run.mjs` (full, about 4 minutes) or `--smoke` (seconds, for CI).
+ * Needs `npm run build` first and PostgreSQL at BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432).
+ *
+ * One run: a fresh database whose name contains `bench`; the Klarna simulator, the built service
+ * (`node dist/main.js`, LOG_LEVEL=warn) and the bare baseline (bench/baseline.mjs), each its own process; load
+ * from this process with autocannon over loopback. Everything is stopped and the database dropped at the end,
+ * also on failure or Ctrl-C. Output: a table on stdout and bench/results/latest.json (smoke: smoke.json).
+ *
+ * Options: --smoke, --duration=<s> (per level), --warmup=<s>, --soak=<s> (0 = none), --carts=<n>,
+ * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64.
+ */
+/* global fetch */
+import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { clearInterval, setInterval, setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startPgWireCounter } from './pg-wire-counter.mjs';
+import { freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MB = 1024 * 1024;
+const KLARNA_USERNAME = 'bench-merchant';
+const KLARNA_PASSWORD = 'bench-password';
+const MARKET = { purchaseCountry: 'SE', purchaseCurrency: 'SEK', locale: 'sv-SE' };
+const PRODUCTS = [
+  { reference: 'SKU-1001', name: 'Running shoes', unitPrice: 89_900, taxRate: 2500 },
+  { reference: 'SKU-2002', name: 'Sports socks', unitPrice: 9_900, taxRate: 2500 },
+  { reference: 'SKU-3003', name: 'Water bottle', unitPrice: 14_900, taxRate: 2500 },
+];
+/** Quantities cycle 1..QUANTITY_CYCLE, so consecutive changes of one cart always differ (no accidental no-op). */
+const QUANTITY_CYCLE = 20;
+
+const options = parseOptions(process.argv.slice(2));
+
+/** @param {string[]} argv */
+function parseOptions(argv) {
+  const flags = Object.fromEntries(
+    argv.map((arg) => {
+      const [key, value] = arg.replace(/^--/, '').split('=');
+      return [key, value ?? 'true'];
+    }),
+  );
+  const smoke = flags.smoke === 'true';
+  const number = (key, fallback) => (flags[key] === undefined ? fallback : Number(flags[key]));
+  return {
+    smoke,
+    durationS: number('duration', smoke ? 1 : 8),
+    warmupS: number('warmup', smoke ? 0 : 5),
+    soakS: number('soak', smoke ? 0 : 60),
+    carts: number('carts', smoke ? 20 : 200),
+    poolSize: number('pool', 10),
+    connections: (flags.connections ?? (smoke ? '1,4' : '1,16,64')).split(',').map(Number),
+    probeRequests: smoke ? 5 : 20,
+    serverUrl: (process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
+    out: path.join(ROOT, 'bench', 'results', smoke ? 'smoke.json' : 'latest.json'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- small HTTP helpers
+
+/** JSON request; throws with the answer when the status is not the expected one. */
+async function call(base, method, route, body, expected) {
+  const response = await fetch(base + route, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (expected !== undefined && response.status !== expected) {
+    throw new Error(`${method} ${route} answered ${response.status}, expected ${expected}: ${text.slice(0, 300)}`);
+  }
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function inParallel(items, limit, task) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Klarna update-session calls the simulator has recorded since the last clear (it keeps the last 10 000). */
+async function simulatorUpdateCalls(simulatorUrl) {
+  const { body } = await call(simulatorUrl, 'GET', '/_sim/calls?operation=updateSession', undefined, 200);
+  return body.calls.length;
+}
+
+const SIMULATOR_LOG_CAPACITY = 10_000;
+
+/** The service's own count of successful Klarna update-session calls (Prometheus histogram count). */
+async function serviceUpdateCalls(serviceUrl) {
+  const response = await fetch(`${serviceUrl}/metrics`);
+  const text = await response.text();
+  const line = text
+    .split('\n')
+    .find(
+      (row) =>
+        row.startsWith('klarna_request_duration_seconds_count') &&
+        row.includes('operation="updateSession"') &&
+        row.includes('outcome="ok"'),
+    );
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+// ------------------------------------------------------------------------------------------------ the cart pool
+
+/**
+ * Carts with one item and a live Klarna session, created through the service. Load is spread over them so
+ * row locks serialise only requests that really hit the same cart.
+ */
+async function seedCarts(serviceUrl, count) {
+  return inParallel(Array.from({ length: count }), 8, async () => {
+    const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
+    const { body: withItem } = await call(
+      serviceUrl,
+      'POST',
+      `/carts/${cart.id}/items`,
+      { ...PRODUCTS[0], quantity: 1 },
+      201,
+    );
+    await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
+    return { cartId: cart.id, itemId: withItem.items[0].id, changes: 0 };
+  });
+}
+
+/** The next quantity for a cart: always different from the one before it. */
+function nextQuantity(cart) {
+  cart.changes += 1;
+  return 1 + (cart.changes % QUANTITY_CYCLE);
+}
+
+const pick = (carts) => carts[Math.floor(Math.random() * carts.length)];
+
+/** autocannon request definitions per scenario. */
+const SCENARIOS = {
+  'cart-mutation': (carts) => ({
+    method: 'PATCH',
+    setupRequest: (request) => {
+      const cart = pick(carts);
+      return {
+        ...request,
+        path: `/carts/${cart.cartId}/items/${cart.itemId}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ quantity: nextQuantity(cart) }),
+      };
+    },
+  }),
+  'cart-read': (carts) => ({
+    method: 'GET',
+    setupRequest: (request) => ({ ...request, path: `/carts/${pick(carts).cartId}` }),
+  }),
+};
+
+// ------------------------------------------------------------------------------------------------- measurements
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One autocannon run. When it stops, requests still in flight are abandoned by the client but finish on the
+ * server: the pause lets them land before anything is counted, so they are not charged to the next run.
+ * @returns {Promise<import('autocannon').Result>}
+ */
+async function runAutocannon(url, connections, durationS, request) {
+  const result = await new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: durationS, requests: [request] }, (error, answer) =>
+      error ? reject(error) : resolve(answer),
+    );
+  });
+  await sleep(300);
+  return result;
+}
+
+function summarise(result) {
+  const ok = result['2xx'];
+  return {
+    // Sent includes the requests in flight when the run stopped; the server still handled them.
+    sent: result.requests.sent,
+    ok,
+    reqPerSec: round(ok / result.duration, 1),
+    meanMs: result.latency.mean,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * Round trips and statements per request, and Klarna calls per change, for one target. Sequential requests through a
+ * second instance of the target whose database connection goes through the counting proxy (the loaded instances
+ * connect directly, so the proxy costs them nothing).
+ */
+async function probe(targetUrl, carts, counter, simulatorUrl, requests) {
+  const measure = async (run) => {
+    await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
+    const before = counter.snapshot().app;
+    for (let i = 0; i < requests; i++) await run(carts[i % carts.length]);
+    const after = counter.snapshot().app;
+    return {
+      roundTripsPerRequest: round((after.roundTrips - before.roundTrips) / requests),
+      statementsPerRequest: round((after.statements - before.statements) / requests),
+      klarnaCallsPerRequest: round((await simulatorUpdateCalls(simulatorUrl)) / requests),
+    };
+  };
+  const change = (cart) =>
+    call(targetUrl, 'PATCH', `/carts/${cart.cartId}/items/${cart.itemId}`, { quantity: nextQuantity(cart) }, 200);
+  const noOp = (cart) =>
+    call(
+      targetUrl,
+      'PATCH',
+      `/carts/${cart.cartId}/items/${cart.itemId}`,
+      { quantity: 1 + (cart.changes % QUANTITY_CYCLE) },
+      200,
+    );
+  const read = (cart) => call(targetUrl, 'GET', `/carts/${cart.cartId}`, undefined, 200);
+  counter.startCapture();
+  await change(carts[0]);
+  const mutationSql = counter.stopCapture();
+  counter.startCapture();
+  await read(carts[0]);
+  const readSql = counter.stopCapture();
+  return {
+    mutation: await measure(change),
+    noOpMutation: await measure(noOp),
+    read: await measure(read),
+    mutationSql,
+    readSql,
+  };
+}
+
+/** `checkout`: whole storefront flows per second, each through the order placement. */
+async function runCheckout(serviceUrl, simulatorUrl, connections, durationS) {
+  const latencies = [];
+  let errors = 0;
+  const firstErrors = [];
+  const flow = async () => {
+    const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
+    for (const product of PRODUCTS)
+      await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { ...product, quantity: 1 }, 201);
+    const { body: session } = await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
+    // The shopper approves in Klarna's widget: the simulator's control endpoint stands in for it.
+    const { body: authorized } = await call(
+      simulatorUrl,
+      'POST',
+      `/_sim/sessions/${session.sessionId}/authorize`,
+      { outcome: 'approved' },
+      200,
+    );
+    await call(
+      serviceUrl,
+      'POST',
+      `/carts/${cart.id}/klarna-session/authorizations`,
+      { authorizationToken: authorized.authorization_token },
+      201,
+    );
+  };
+  const started = Date.now();
+  const deadline = started + durationS * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < deadline) {
+        const flowStarted = performance.now();
+        try {
+          await flow();
+          latencies.push(performance.now() - flowStarted);
+        } catch (error) {
+          errors += 1;
+          if (firstErrors.length < 3) firstErrors.push(String(error.message ?? error));
+        }
+      }
+    }),
+  );
+  const elapsedS = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p) =>
+    latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))], 1) : null;
+  return {
+    flows: latencies.length,
+    flowsPerSec: round(latencies.length / elapsedS, 1),
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    errors,
+    firstErrors,
+  };
+}
+
+/** Whether the service has the order endpoint yet (a route miss answers ROUTE_NOT_FOUND). */
+async function hasOrderEndpoint(serviceUrl) {
+  const { status, body } = await call(
+    serviceUrl,
+    'POST',
+    '/carts/00000000-0000-4000-8000-000000000000/klarna-session/authorizations',
+    {
+      authorizationToken: 'probe',
+    },
+  );
+  return !(status === 404 && body?.code === 'ROUTE_NOT_FOUND');
+}
+
+// ------------------------------------------------------------------------------------------------------ output
+
+function machine(postgresVersion) {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    postgres: postgresVersion,
+  };
+}
+
+function table(rows, columns) {
+  const widths = columns.map(([title, key]) =>
+    Math.max(title.length, ...rows.map((row) => String(row[key] ?? '').length)),
+  );
+  const line = (cells) => cells.map((cell, i) => String(cell).padStart(widths[i])).join('  ');
+  return [
+    line(columns.map(([title]) => title)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((row) => line(columns.map(([, key]) => row[key] ?? ''))),
+  ].join('\n');
+}
+
+// -------------------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const dist = (file) => path.join(ROOT, 'dist', file);
+  for (const file of ['main.js', 'klarna-simulator/main.js']) {
+    if (!existsSync(dist(file))) throw new Error(`dist/${file} is missing: run \`npm run build\` first`);
+  }
+  const database = `bench_${Date.now()}_${process.pid}`;
+  if (!database.includes('bench')) throw new Error('refusing a database whose name lacks "bench"');
+  const databaseUrl = `${options.serverUrl}/${database}`;
+  const admin = new pg.Client({ connectionString: `${options.serverUrl}/postgres` });
+  await admin.connect();
+  const postgresVersion = (await admin.query('SHOW server_version')).rows[0].server_version;
+
+  /** @type {(() => Promise<void>)[]} undone in reverse order */
+  const cleanups = [];
+  let cleaned = false;
+  const cleanUp = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const undo of cleanups.reverse()) await undo().catch((error) => console.error(`cleanup: ${error.message}`));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+  }
+  cleanups.push(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.end();
+  });
+  await admin.query(`CREATE DATABASE "${database}"`);
+
+  const started = Date.now();
+  const report = {
+    startedAt: new Date().toISOString(),
+    mode: options.smoke ? 'smoke' : 'full',
+    machine: machine(postgresVersion),
+    settings: {
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      connections: options.connections,
+      carts: options.carts,
+      databasePoolSize: options.poolSize,
+      soakS: options.soakS,
+    },
+    runs: [],
+    checkout: [],
+    notes: [],
+  };
+  let failed = false;
+  try {
+    const log = (message) =>
+      console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}`);
+
+    const simulatorPort = await freePort();
+    const simulator = startNode(
+      'klarna-simulator',
+      [dist('klarna-simulator/main.js')],
+      {
+        PORT: String(simulatorPort),
+        KLARNA_SIMULATOR_USERNAME: KLARNA_USERNAME,
+        KLARNA_SIMULATOR_PASSWORD: KLARNA_PASSWORD,
+      },
+      ROOT,
+    );
+    cleanups.push(() => simulator.stop());
+    const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+    await waitForHttp(simulator, `${simulatorUrl}/_sim/calls`);
+
+    const targetEnv = (port, url) => ({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: String(options.poolSize),
+      LOG_LEVEL: 'warn',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      KLARNA_API_URL: simulatorUrl,
+      KLARNA_USERNAME,
+      KLARNA_PASSWORD,
+      WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
+      OPS_API_KEY: 'bench-ops-api-key-0123',
+    });
+    const startService = async (name, url) => {
+      const port = await freePort();
+      const child = startNode(name, [dist('main.js')], targetEnv(port, url), ROOT);
+      cleanups.push(() => child.stop());
+      await waitForHttp(child, `http://127.0.0.1:${port}/health/ready`);
+      return { child, url: `http://127.0.0.1:${port}` };
+    };
+    const startBaseline = async (name, url) => {
+      const port = await freePort();
+      const child = startNode(name, [path.join(ROOT, 'bench', 'baseline.mjs')], targetEnv(port, url), ROOT);
+      cleanups.push(() => child.stop());
+      await waitForHttp(child, `http://127.0.0.1:${port}/health`);
+      return { child, url: `http://127.0.0.1:${port}` };
+    };
+
+    log(`database ${database}; starting the service and the baseline`);
+    const service = await startService('service', databaseUrl);
+    const baseline = await startBaseline('baseline', databaseUrl);
+    const serviceMemory = sampleMemory(service.child.pid, 250);
+    const baselineMemory = sampleMemory(baseline.child.pid, 250);
+    cleanups.push(async () => {
+      serviceMemory.stop();
+      baselineMemory.stop();
+    });
+
+    log(`seeding ${options.carts} carts with an item and a Klarna session`);
+    const carts = await seedCarts(service.url, options.carts);
+
+    log('probing round trips and Klarna calls per request (second instances behind a counting proxy)');
+    const counter = await startPgWireCounter({
+      host: new URL(options.serverUrl).hostname,
+      port: Number(new URL(options.serverUrl).port || 5432),
+    });
+    cleanups.push(() => counter.close());
+    const proxiedUrl = `postgresql://${new URL(options.serverUrl).username}@127.0.0.1:${counter.port}/${database}`;
+    const serviceProbe = await startService('service-probe', proxiedUrl);
+    const baselineProbe = await startBaseline('baseline-probe', proxiedUrl);
+    const half = Math.floor(carts.length / 2);
+    report.probe = {
+      measures:
+        'Sequential requests against a second instance whose PostgreSQL connection goes through bench/pg-wire-counter.mjs. ' +
+        'roundTrips = Sync + simple Query messages (each waits for ReadyForQuery); statements = Execute + Query; ' +
+        'pg-boss connections are excluded. klarnaCalls = update-session calls the simulator recorded.',
+      service: await probe(serviceProbe.url, carts.slice(0, half), counter, simulatorUrl, options.probeRequests),
+      baseline: await probe(baselineProbe.url, carts.slice(half), counter, simulatorUrl, options.probeRequests),
+    };
+    await serviceProbe.child.stop();
+    await baselineProbe.child.stop();
+
+    const targets = { baseline, service };
+    for (const scenario of ['cart-mutation', 'cart-read']) {
+      for (const [name, target] of Object.entries(targets)) {
+        if (options.warmupS > 0) {
+          log(`${scenario}: warming up ${name}`);
+          await runAutocannon(target.url, 16, options.warmupS, SCENARIOS[scenario](carts));
+        }
+      }
+      for (const connections of options.connections) {
+        for (const [name, target] of Object.entries(targets)) {
+          log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s`);
+          await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
+          const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.url) : 0;
+          const from = Date.now();
+          const result = summarise(
+            await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](carts)),
+          );
+          const to = Date.now();
+          const run = { scenario, target: name, connections, ...result };
+          if (scenario === 'cart-mutation') {
+            // The simulator's log is a ring of 10 000 calls; past that the service's own counter is the source.
+            const recorded = await simulatorUpdateCalls(simulatorUrl);
+            if (recorded < SIMULATOR_LOG_CAPACITY) {
+              run.klarnaCallsPerMutation = round(recorded / Math.max(result.sent, 1), 3);
+              run.klarnaCallsSource = 'simulator';
+            } else if (name === 'service') {
+              run.klarnaCallsPerMutation = round(
+                ((await serviceUpdateCalls(service.url)) - serviceCallsBefore) / Math.max(result.sent, 1),
+                3,
+              );
+              run.klarnaCallsSource = 'service /metrics (simulator log full)';
+            }
+          }
+          run.peakRssMb = round((name === 'service' ? serviceMemory : baselineMemory).peakBetween(from, to) / MB, 1);
+          report.runs.push(run);
+        }
+      }
+    }
+    for (const run of report.runs.filter((candidate) => candidate.target === 'service')) {
+      const base = report.runs.find(
+        (candidate) =>
+          candidate.target === 'baseline' &&
+          candidate.scenario === run.scenario &&
+          candidate.connections === run.connections,
+      );
+      run.vsBaseline = base && base.reqPerSec > 0 ? round(run.reqPerSec / base.reqPerSec) : null;
+      run.p99VsBaseline = base && base.p99Ms > 0 ? round(run.p99Ms / base.p99Ms) : null;
+    }
+
+    if (await hasOrderEndpoint(service.url)) {
+      if (options.warmupS > 0) {
+        log('checkout: warming up');
+        await runCheckout(service.url, simulatorUrl, 4, options.warmupS);
+      }
+      for (const connections of options.connections) {
+        log(`checkout at ${connections} concurrent shoppers for ${options.durationS}s`);
+        const from = Date.now();
+        const result = await runCheckout(service.url, simulatorUrl, connections, options.durationS);
+        report.checkout.push({
+          connections,
+          ...result,
+          peakRssMb: round(serviceMemory.peakBetween(from, Date.now()) / MB, 1),
+        });
+      }
+    } else {
+      report.notes.push('checkout skipped: the service has no POST /carts/:cartId/klarna-session/authorizations yet.');
+    }
+
+    if (options.soakS > 0) {
+      log(`soak: cart-mutation at 16 connections for ${options.soakS}s`);
+      const samples = [];
+      const sampler = setInterval(() => samples.push(memoryOf(service.child.pid)?.rss ?? 0), 5000);
+      const result = await runAutocannon(service.url, 16, options.soakS, SCENARIOS['cart-mutation'](carts));
+      clearInterval(sampler);
+      samples.push(memoryOf(service.child.pid)?.rss ?? 0);
+      const [start, end, peak] = [samples[0], samples.at(-1), Math.max(...samples)];
+      report.soak = {
+        durationS: options.soakS,
+        ...summarise(result),
+        rssSamplesMb: samples.map((rss) => round(rss / MB, 1)),
+        startRssMb: round(start / MB, 1),
+        endRssMb: round(end / MB, 1),
+        peakRssMb: round(peak / MB, 1),
+        growth: round((end - start) / start, 3),
+        grewOver10Percent: (end - start) / start > 0.1,
+      };
+      if (options.soakS < 120) {
+        report.notes.push(
+          `soak is ${options.soakS}s, not the 2 minutes issue 6 asks for, to keep the run under 5 minutes; --soak=120 runs the full one.`,
+        );
+      }
+    }
+
+    const finalMemory = memoryOf(service.child.pid);
+    report.service = {
+      peakRssMb: round(Math.max(finalMemory?.hwm ?? 0, ...serviceMemory.samples.map((s) => s.rss)) / MB, 1),
+      rssAtEndMb: round((finalMemory?.rss ?? 0) / MB, 1),
+    };
+    report.baselinePeakRssMb = round((memoryOf(baseline.child.pid)?.hwm ?? 0) / MB, 1);
+    report.targets = evaluateTargets(report);
+    report.durationS = round((Date.now() - started) / 1000, 1);
+    print(report);
+    mkdirSync(path.dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nWritten to ${path.relative(ROOT, options.out)}`);
+
+    const requestErrors =
+      report.runs.reduce((sum, run) => sum + run.errors + run.non2xx, 0) +
+      report.checkout.reduce((sum, run) => sum + run.errors, 0) +
+      (report.soak ? report.soak.errors + report.soak.non2xx : 0);
+    if (requestErrors > 0) {
+      console.error(`\n${requestErrors} requests failed: see the table.`);
+      failed = true;
+    }
+  } finally {
+    await cleanUp();
+  }
+  if (failed) process.exitCode = 1;
+}
+
+/** Issue 6's targets, for information: the run never fails on them. */
+function evaluateTargets(report) {
+  const run = (scenario, connections) =>
+    report.runs.find((r) => r.target === 'service' && r.scenario === scenario && r.connections === connections);
+  const checks = [];
+  for (const connections of [16, 64]) {
+    const mutation = run('cart-mutation', connections);
+    if (mutation)
+      checks.push({
+        target: `cart-mutation at ${connections}: >= 70% of baseline, no errors`,
+        value: mutation.vsBaseline,
+        met: mutation.vsBaseline >= 0.7 && mutation.errors + mutation.non2xx === 0,
+      });
+  }
+  for (const connections of options.connections) {
+    const read = run('cart-read', connections);
+    if (read)
+      checks.push({
+        target: `cart-read at ${connections}: >= 80% of baseline`,
+        value: read.vsBaseline,
+        met: read.vsBaseline >= 0.8,
+      });
+  }
+  const m16 = run('cart-mutation', 16);
+  if (m16)
+    checks.push({
+      target: 'cart-mutation p99 at 16 <= 2x baseline p99',
+      value: m16.p99VsBaseline,
+      met: m16.p99VsBaseline <= 2,
+    });
+  checks.push({
+    target: 'service peak RSS < 250 MB',
+    value: report.service.peakRssMb,
+    met: report.service.peakRssMb < 250,
+  });
+  if (report.soak)
+    checks.push({
+      target: 'no RSS growth over the soak (<= 10%)',
+      value: report.soak.growth,
+      met: !report.soak.grewOver10Percent,
+    });
+  const probe = report.probe.service;
+  checks.push({
+    target: 'Klarna calls per mutation = 1',
+    value: probe.mutation.klarnaCallsPerRequest,
+    met: probe.mutation.klarnaCallsPerRequest === 1,
+  });
+  checks.push({
+    target: 'Klarna calls per no-op mutation = 0',
+    value: probe.noOpMutation.klarnaCallsPerRequest,
+    met: probe.noOpMutation.klarnaCallsPerRequest === 0,
+  });
+  return checks;
+}
+
+function print(report) {
+  const m = report.machine;
+  console.log(
+    `\nMachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, PostgreSQL ${m.postgres}, ${m.os}`,
+  );
+  console.log(
+    `Mode: ${report.mode}; ${report.settings.durationS}s per level after ${report.settings.warmupS}s warm-up; ${report.settings.carts} carts; DB pool ${report.settings.databasePoolSize}\n`,
+  );
+  const rows = report.runs.map((run) => ({
+    ...run,
+    vs: run.vsBaseline ?? '',
+    klarna: run.klarnaCallsPerMutation ?? '',
+    p99x: run.p99VsBaseline ?? '',
+  }));
+  console.log(
+    table(rows, [
+      ['scenario', 'scenario'],
+      ['target', 'target'],
+      ['conns', 'connections'],
+      ['req/s', 'reqPerSec'],
+      ['mean ms', 'meanMs'],
+      ['p50 ms', 'p50Ms'],
+      ['p99 ms', 'p99Ms'],
+      ['errors', 'errors'],
+      ['non-2xx', 'non2xx'],
+      ['vs baseline', 'vs'],
+      ['p99 vs base', 'p99x'],
+      ['klarna/req', 'klarna'],
+      ['peak RSS MB', 'peakRssMb'],
+    ]),
+  );
+  if (report.checkout.length > 0) {
+    console.log('\ncheckout (whole flows: create cart, 3 items, session, authorize at the simulator, place order)');
+    console.log(
+      table(report.checkout, [
+        ['shoppers', 'connections'],
+        ['flows/s', 'flowsPerSec'],
+        ['p50 ms', 'p50Ms'],
+        ['p99 ms', 'p99Ms'],
+        ['errors', 'errors'],
+        ['peak RSS MB', 'peakRssMb'],
+      ]),
+    );
+    for (const run of report.checkout) for (const error of run.firstErrors) console.log(`  error: ${error}`);
+  }
+  const probe = report.probe;
+  console.log('\nPer request, sequential probe (round trips to PostgreSQL / statements / Klarna update calls):');
+  for (const [name, result] of [
+    ['service', probe.service],
+    ['baseline', probe.baseline],
+  ]) {
+    const f = (r) => `${r.roundTripsPerRequest} / ${r.statementsPerRequest} / ${r.klarnaCallsPerRequest}`;
+    console.log(
+      `  ${name.padEnd(8)}  mutation ${f(result.mutation)};  no-op mutation ${f(result.noOpMutation)};  read ${f(result.read)}`,
+    );
+  }
+  console.log(`\nService peak RSS ${report.service.peakRssMb} MB (baseline ${report.baselinePeakRssMb} MB)`);
+  if (report.soak) {
+    const s = report.soak;
+    console.log(
+      `Soak ${s.durationS}s cart-mutation at 16: ${s.reqPerSec} req/s, ${s.errors + s.non2xx} failed; RSS start ${s.startRssMb} MB, end ${s.endRssMb} MB, peak ${s.peakRssMb} MB, growth ${round(s.growth * 100, 1)}% (${s.grewOver10Percent ? 'GREW > 10%' : 'no growth > 10%'})`,
+    );
+  }
+  console.log('\nTargets (issue 6), informational:');
+  for (const check of report.targets)
+    console.log(`  [${check.met ? 'met' : 'MISSED'}] ${check.target}: ${check.value}`);
+  for (const note of report.notes) console.log(`Note: ${note}`);
+  console.log(`Run took ${report.durationS}s.`);
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+});

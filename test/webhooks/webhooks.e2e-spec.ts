@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { createCartWithSession } from '../factories/cart.factory.js';
+import type { HttpClient } from '../support/http.js';
+import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { testDatabaseUrl } from '../support/test-database.js';
+
+interface RecordedCall {
+  path: string;
+  body: Record<string, unknown>;
+  status: number;
+}
+
+describe('Klarna webhooks', () => {
+  let service: TestApp;
+  let http: HttpClient;
+  let database: pg.Client;
+
+  const ordersOfCart = async (cartId: string) =>
+    (await database.query('SELECT id, status, klarna_order_id FROM "order" WHERE cart_id = $1', [cartId])).rows;
+  /** The authorization callback URL we handed Klarna for this cart's session. */
+  const authorizationUrl = async (cartId: string) => {
+    const calls = (await service.klarna.control<{ calls: RecordedCall[] }>('GET', '/calls?operation=createSession'))
+      .body.calls;
+    const url = calls
+      .map((call) => (call.body.merchant_urls as { authorization: string }).authorization)
+      .find((candidate) => candidate.includes(cartId));
+    if (!url) throw new Error('no authorization URL for the cart');
+    return url;
+  };
+  const post = (url: string, body: unknown) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    service = await startTestApp({ AUTHORIZATION_CALLBACK_GRACE_MS: '0' });
+    http = service.http;
+    database = new pg.Client({ connectionString: testDatabaseUrl() });
+    await database.connect();
+  });
+  afterAll(async () => {
+    await database.end();
+    await service.close();
+  });
+
+  it('places the order from Klarna’s callback alone when the shopper’s browser is gone', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await service.klarna.authorize(session.sessionId);
+    const [order] = await eventually(async () => {
+      const rows = await ordersOfCart(cart.id);
+      return rows.length === 1 && rows[0].klarna_order_id ? rows : undefined;
+    });
+    const read = await http.get(`/orders/${order.id}`);
+    expect(read.body).toMatchObject({ klarnaOrderId: expect.any(String), cartId: cart.id });
+  });
+
+  it('does not place an authorization the storefront holds for review', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/callback-faults', { delayMs: 300 });
+    const token = await service.klarna.authorize(session.sessionId);
+    await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token, finalize: false });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await service.klarna.control('DELETE', '/callback-faults');
+    expect(await ordersOfCart(cart.id)).toHaveLength(0);
+  });
+
+  it('storefront and callback at the same moment, 50 times: always one order per cart', async () => {
+    const carts = await Promise.all(Array.from({ length: 50 }, () => createCartWithSession(http)));
+    const answers = await Promise.all(
+      carts.map(async ({ cart, session }) => {
+        const token = await service.klarna.authorize(session.sessionId);
+        const [storefront, callback] = await Promise.all([
+          http.post<{ orderId: string }>(`/carts/${cart.id}/klarna-session/authorizations`, {
+            authorizationToken: token,
+          }),
+          post(await authorizationUrl(cart.id), { authorization_token: token, session_id: session.sessionId }),
+        ]);
+        return { cartId: cart.id, token, storefront, callback: callback.status };
+      }),
+    );
+    for (const answer of answers) {
+      expect([200, 201]).toContain(answer.storefront.status);
+      expect(answer.callback).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const createOrders = (
+      await service.klarna.control<{ calls: RecordedCall[] }>('GET', '/calls?operation=createOrder')
+    ).body.calls;
+    for (const answer of answers) {
+      const rows = await ordersOfCart(answer.cartId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].id).toBe(answer.storefront.body.orderId);
+      expect(createOrders.filter((call) => call.path.includes(answer.token) && call.status === 200)).toHaveLength(1);
+    }
+  });
+
+  it('treats a repeated callback as a duplicate', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const token = await service.klarna.authorize(session.sessionId);
+    const url = await authorizationUrl(cart.id);
+    const body = { authorization_token: token, session_id: session.sessionId };
+    const first = await post(url, body);
+    const second = await post(url, body);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await second.json()).toEqual({ status: 'duplicate' });
+    await eventually(async () => ((await ordersOfCart(cart.id)).length === 1 ? true : undefined));
+  });
+
+  it('refuses forged webhooks with 401 and changes nothing', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const token = 'forged-token';
+    const url = new URL(await authorizationUrl(cart.id));
+    url.searchParams.set('sig', 'not-the-signature');
+    const forged = await post(url.toString(), { authorization_token: token, session_id: session.sessionId });
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+    url.searchParams.delete('sig');
+    expect((await post(url.toString(), { authorization_token: token, session_id: session.sessionId })).status).toBe(
+      400,
+    );
+    const rows = await database.query('SELECT 1 FROM klarna_authorization WHERE authorization_token = $1', [token]);
+    expect(rows.rowCount).toBe(0);
+    const events = await database.query(`SELECT 1 FROM webhook_event WHERE dedupe_key = $1`, [
+      `authorization:${token}`,
+    ]);
+    expect(events.rowCount).toBe(0);
+  });
+
+  it('does not let a valid signature for cart A touch cart B', async () => {
+    const a = await createCartWithSession(http);
+    const b = await createCartWithSession(http);
+    const url = new URL(await authorizationUrl(a.cart.id));
+    url.searchParams.set('cart_id', b.cart.id);
+    const response = await post(url.toString(), {
+      authorization_token: 'token-for-b',
+      session_id: b.session.sessionId,
+    });
+    expect(response.status).toBe(401);
+    const push = new URL(url.toString().replace('/authorization?', '/push?'));
+    push.searchParams.set('order_id', 'whatever');
+    expect((await post(push.toString(), {})).status).toBe(401);
+  });
+
+  it('ignores an authorization callback naming another session than the cart’s', async () => {
+    const a = await createCartWithSession(http);
+    const b = await createCartWithSession(http);
+    const response = await post(await authorizationUrl(a.cart.id), {
+      authorization_token: 'token-x',
+      session_id: b.session.sessionId,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ignored' });
+    expect(await ordersOfCart(a.cart.id)).toHaveLength(0);
+  });
+
+  it('refuses webhook bodies without the fields it needs', async () => {
+    const { cart } = await createCartWithSession(http);
+    const response = await post(await authorizationUrl(cart.id), { session_id: 'x' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ field: 'authorization_token' }],
+    });
+  });
+});
