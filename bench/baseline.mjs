@@ -4,11 +4,12 @@
  * the wire, captured with bench/pg-wire-counter.mjs) and, for a change, the same Klarna call: one
  * `POST /payments/v1/sessions/{id}` with the same snake_case body, HTTP Basic, over a keep-alive agent.
  *
- * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem, one transaction of 8 round trips:
+ * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem, one transaction of 7 round trips:
  *   BEGIN; UPDATE cart ... version + 1 RETURNING (row lock); SELECT cart_item; UPDATE cart_item RETURNING;
- *   SELECT klarna_session; WITH staled AS (UPDATE klarna_authorization ...) SELECT ...; <Klarna update>;
- *   UPDATE klarna_session SET synced_version ...; COMMIT
- * and, like the service, skips the staleness CTE and the Klarna call when the payload hash is unchanged.
+ *   SELECT klarna_session; <Klarna update>; WITH staled AS (UPDATE klarna_authorization ...), synced AS
+ *   (UPDATE klarna_session ...) SELECT ...; COMMIT
+ * and, like the service, skips the Klarna call (and marks the session synced with a plain UPDATE) when the
+ * payload hash is unchanged.
  * `GET /carts/:cartId` mirrors CartService.getCart, 4 statements outside a transaction: SELECT cart;
  * SELECT cart_item; SELECT klarna_session; SELECT the latest klarna_authorization (only when in sync).
  * Left out on purpose (they cost no I/O): market and line validation, session expiry and market-change plans.
@@ -22,44 +23,36 @@ import http from 'node:http';
 import Fastify from 'fastify';
 import pg from 'pg';
 
-const ITEM_COLUMNS = `"public"."cart_item"."id", "public"."cart_item"."reference", "public"."cart_item"."name",
-  "public"."cart_item"."type", "public"."cart_item"."quantity", "public"."cart_item"."quantity_unit",
-  "public"."cart_item"."unit_price", "public"."cart_item"."tax_rate", "public"."cart_item"."total_discount_amount",
-  "public"."cart_item"."image_url", "public"."cart_item"."product_url", "public"."cart_item"."position"`;
+const ITEM_COLUMNS = `id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
+  total_discount_amount, image_url, product_url, position`;
 
 const SQL = {
   findCart: `SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart WHERE id = $1::uuid`,
   lockForChange: `UPDATE cart SET version = version + 1, updated_at = now() WHERE id = $1::uuid
     RETURNING id, status, version, purchase_country, purchase_currency, locale, customer`,
-  items: `SELECT ${ITEM_COLUMNS} FROM "public"."cart_item" WHERE "public"."cart_item"."cart_id" = $1
-    ORDER BY "public"."cart_item"."position" ASC OFFSET $2`,
-  updateItem: `UPDATE "public"."cart_item" SET "reference" = $1, "name" = $2, "type" = $3, "quantity" = $4,
-    "quantity_unit" = $5, "unit_price" = $6, "tax_rate" = $7, "total_discount_amount" = $8, "image_url" = $9,
-    "product_url" = $10 WHERE ("public"."cart_item"."id" = $11 AND 1=1) RETURNING ${ITEM_COLUMNS}`,
-  sessionByCart: `SELECT "public"."klarna_session"."id", "public"."klarna_session"."cart_id",
-    "public"."klarna_session"."session_id", "public"."klarna_session"."client_token",
-    "public"."klarna_session"."payment_method_categories", "public"."klarna_session"."status"::text,
-    "public"."klarna_session"."purchase_country", "public"."klarna_session"."purchase_currency",
-    "public"."klarna_session"."expires_at", "public"."klarna_session"."synced_version",
-    "public"."klarna_session"."synced_payload_hash", "public"."klarna_session"."last_sync_error",
-    "public"."klarna_session"."last_correlation_id", "public"."klarna_session"."created_at",
-    "public"."klarna_session"."updated_at" FROM "public"."klarna_session"
-    WHERE ("public"."klarna_session"."cart_id" = $1 AND 1=1) LIMIT $2 OFFSET $3`,
-  staleAuthorizations: `WITH staled AS (
+  items: `SELECT ${ITEM_COLUMNS} FROM cart_item WHERE cart_id = $1::uuid ORDER BY position`,
+  updateItem: `UPDATE cart_item SET reference = $1, name = $2, type = $3, quantity = $4, quantity_unit = $5,
+    unit_price = $6, tax_rate = $7, total_discount_amount = $8, image_url = $9, product_url = $10
+    WHERE id = $11::uuid RETURNING ${ITEM_COLUMNS}`,
+  sessionByCart: `SELECT id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
+    payment_method_categories AS "paymentMethodCategories", status::text AS status,
+    purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency", expires_at AS "expiresAt",
+    synced_version AS "syncedVersion", synced_payload_hash AS "syncedPayloadHash",
+    last_sync_error AS "lastSyncError", last_correlation_id AS "lastCorrelationId", created_at AS "createdAt",
+    updated_at AS "updatedAt" FROM klarna_session WHERE cart_id = $1::uuid`,
+  recordPush: `WITH staled AS (
       UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = $1::uuid AND status = 'active' RETURNING id
+    ), synced AS (
+      UPDATE klarna_session SET synced_version = $2, synced_payload_hash = $3, last_sync_error = NULL,
+        last_correlation_id = COALESCE($4, last_correlation_id), updated_at = now() WHERE id = $5::uuid RETURNING id
     )
-    SELECT (SELECT count(*) FROM staled)::int AS staled,
-           (SELECT status::text FROM klarna_authorization WHERE cart_id = $2::uuid
+    SELECT (SELECT count(*) FROM staled)::int AS staled, (SELECT count(*) FROM synced)::int AS synced,
+           (SELECT status::text FROM klarna_authorization WHERE cart_id = $6::uuid
             ORDER BY created_at DESC LIMIT 1) AS latest_status`,
   markSynced: `UPDATE klarna_session SET synced_version = $1, synced_payload_hash = $2, last_sync_error = NULL,
     last_correlation_id = COALESCE($3, last_correlation_id), updated_at = now() WHERE id = $4::uuid`,
-  latestAuthorization: `SELECT "public"."klarna_authorization"."id", "public"."klarna_authorization"."cart_id",
-    "public"."klarna_authorization"."klarna_session_id", "public"."klarna_authorization"."authorization_token",
-    "public"."klarna_authorization"."cart_version", "public"."klarna_authorization"."status"::text,
-    "public"."klarna_authorization"."source"::text, "public"."klarna_authorization"."held_for_review",
-    "public"."klarna_authorization"."created_at", "public"."klarna_authorization"."expires_at"
-    FROM "public"."klarna_authorization" WHERE "public"."klarna_authorization"."cart_id" = $1
-    ORDER BY "public"."klarna_authorization"."created_at" DESC LIMIT $2 OFFSET $3`,
+  latestAuthorization: `SELECT status::text AS status FROM klarna_authorization WHERE cart_id = $1::uuid
+    ORDER BY created_at DESC LIMIT 1`,
 };
 
 /** Klarna's order-line arithmetic (src/cart/order-lines.ts), SE-style tax-inclusive markets only. */
@@ -145,13 +138,13 @@ function cartView(cart, order, items, klarna) {
 
 function klarnaState(session, syncedVersion, inSync, action) {
   return {
-    sessionId: session.session_id,
-    clientToken: session.client_token,
-    expiresAt: session.expires_at.toISOString(),
+    sessionId: session.sessionId,
+    clientToken: session.clientToken,
+    expiresAt: session.expiresAt.toISOString(),
     syncedVersion,
     inSync,
     action,
-    syncError: session.last_sync_error,
+    syncError: session.lastSyncError,
   };
 }
 
@@ -201,21 +194,16 @@ export async function startBaseline(options) {
       rows: [cart],
     } = await pool.query(SQL.findCart, [cartId]);
     if (!cart) return reply.code(404).send({ code: 'CART_NOT_FOUND' });
-    const { rows: items } = await pool.query(SQL.items, [cartId, 0]);
+    const { rows: items } = await pool.query(SQL.items, [cartId]);
     const {
       rows: [session],
-    } = await pool.query(SQL.sessionByCart, [cartId, 1, 0]);
+    } = await pool.query(SQL.sessionByCart, [cartId]);
     let klarna = null;
     if (session) {
-      const live = session.status === 'active' && session.expires_at.getTime() > Date.now();
-      const inSync = live && session.synced_version === cart.version && session.last_sync_error === null;
-      const latest = inSync ? (await pool.query(SQL.latestAuthorization, [cartId, 1, 0])).rows[0] : undefined;
-      klarna = klarnaState(
-        session,
-        session.synced_version,
-        inSync,
-        latest?.status === 'stale' ? 'reauthorize' : 'none',
-      );
+      const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
+      const inSync = live && session.syncedVersion === cart.version && session.lastSyncError === null;
+      const latest = inSync ? (await pool.query(SQL.latestAuthorization, [cartId])).rows[0] : undefined;
+      klarna = klarnaState(session, session.syncedVersion, inSync, latest?.status === 'stale' ? 'reauthorize' : 'none');
     }
     return cartView(cart, computeOrder(cart, items), items, klarna);
   });
@@ -228,7 +216,7 @@ export async function startBaseline(options) {
       const {
         rows: [cart],
       } = await client.query(SQL.lockForChange, [cartId]);
-      const { rows: items } = cart ? await client.query(SQL.items, [cartId, 0]) : { rows: [] };
+      const { rows: items } = cart ? await client.query(SQL.items, [cartId]) : { rows: [] };
       const index = items.findIndex((item) => item.id === itemId);
       if (!cart || index < 0) {
         await client.query('ROLLBACK');
@@ -254,21 +242,21 @@ export async function startBaseline(options) {
       const order = computeOrder(cart, items);
       const {
         rows: [session],
-      } = await client.query(SQL.sessionByCart, [cartId, 1, 0]);
+      } = await client.query(SQL.sessionByCart, [cartId]);
       let klarna = null;
       if (session) {
         // Same key order as the service's KlarnaOrderData, so both write comparable hashes.
         const hash = createHash('sha256').update(JSON.stringify(order)).digest('hex');
-        let correlationId = null;
         let action = 'none';
-        if (hash !== session.synced_payload_hash) {
+        if (hash !== session.syncedPayloadHash) {
+          const correlationId = (await updateSession(session.sessionId, sessionBody(order))) ?? null;
           const {
-            rows: [stale],
-          } = await client.query(SQL.staleAuthorizations, [cartId, cartId]);
-          correlationId = (await updateSession(session.session_id, sessionBody(order))) ?? null;
-          action = stale.staled > 0 || stale.latest_status === 'stale' ? 'reauthorize' : 'load';
+            rows: [pushed],
+          } = await client.query(SQL.recordPush, [cartId, cart.version, hash, correlationId, session.id, cartId]);
+          action = pushed.staled > 0 || pushed.latest_status === 'stale' ? 'reauthorize' : 'load';
+        } else {
+          await client.query(SQL.markSynced, [cart.version, hash, null, session.id]);
         }
-        await client.query(SQL.markSynced, [cart.version, hash, correlationId, session.id]);
         klarna = klarnaState(session, cart.version, true, action);
       }
       await client.query('COMMIT');

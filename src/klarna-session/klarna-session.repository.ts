@@ -24,8 +24,17 @@ export interface NewSession {
 /** The only code that touches KlarnaSession and KlarnaAuthorization. */
 @Injectable()
 export class KlarnaSessionRepository {
-  findByCart(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
-    return db.klarnaSession.findUnique({ where: { cartId } });
+  /** Plain SQL: read on every cart change and cart read (see the README's Performance section). */
+  async findByCart(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
+    const [row] = await db.$queryRaw<KlarnaSession[]>`
+      SELECT id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
+             payment_method_categories AS "paymentMethodCategories", status::text AS status,
+             purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency",
+             expires_at AS "expiresAt", synced_version AS "syncedVersion",
+             synced_payload_hash AS "syncedPayloadHash", last_sync_error AS "lastSyncError",
+             last_correlation_id AS "lastCorrelationId", created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM klarna_session WHERE cart_id = ${cartId}::uuid`;
+    return row ?? null;
   }
 
   findBySessionId(db: PrismaTransaction, sessionId: string): Promise<KlarnaSession | null> {
@@ -55,6 +64,34 @@ export class KlarnaSessionRepository {
       WHERE id = ${id}::uuid`;
   }
 
+  /**
+   * After a successful push, in one round trip: the session holds this version, and the cart's active
+   * authorizations went stale (the cart changed after them). Returns how many went stale, and the status
+   * the newest authorization had before.
+   */
+  async recordPush(
+    db: PrismaTransaction,
+    session: { id: string; cartId: string },
+    version: number,
+    payloadHash: string,
+    correlationId: string | null,
+  ): Promise<{ staled: number; latestStatus: string | null }> {
+    const [row] = await db.$queryRaw<{ staled: number; latest_status: string | null }[]>`
+      WITH staled AS (
+        UPDATE klarna_authorization SET status = 'stale'
+        WHERE cart_id = ${session.cartId}::uuid AND status = 'active' RETURNING id
+      ), synced AS (
+        UPDATE klarna_session
+        SET synced_version = ${version}, synced_payload_hash = ${payloadHash}, last_sync_error = NULL,
+            last_correlation_id = COALESCE(${correlationId}, last_correlation_id), updated_at = now()
+        WHERE id = ${session.id}::uuid RETURNING id
+      )
+      SELECT (SELECT count(*) FROM staled)::int AS staled, (SELECT count(*) FROM synced)::int AS synced,
+             (SELECT status::text FROM klarna_authorization WHERE cart_id = ${session.cartId}::uuid
+              ORDER BY created_at DESC LIMIT 1) AS latest_status`;
+    return { staled: row?.staled ?? 0, latestStatus: row?.latest_status ?? null };
+  }
+
   async recordSyncError(db: PrismaTransaction, id: string, error: SyncError): Promise<void> {
     await db.$executeRaw`
       UPDATE klarna_session
@@ -67,23 +104,10 @@ export class KlarnaSessionRepository {
     await db.klarnaSession.update({ where: { id }, data: { status: 'completed' } });
   }
 
-  /**
-   * Marks the cart's active authorizations stale (the cart changed after them). Returns how many, and the
-   * status the newest authorization had before, in one round trip.
-   */
-  async staleActiveAuthorizations(
-    db: PrismaTransaction,
-    cartId: string,
-  ): Promise<{ staled: number; latestStatus: string | null }> {
-    const [row] = await db.$queryRaw<{ staled: number; latest_status: string | null }[]>`
-      WITH staled AS (
-        UPDATE klarna_authorization SET status = 'stale'
-        WHERE cart_id = ${cartId}::uuid AND status = 'active' RETURNING id
-      )
-      SELECT (SELECT count(*) FROM staled)::int AS staled,
-             (SELECT status::text FROM klarna_authorization WHERE cart_id = ${cartId}::uuid
-              ORDER BY created_at DESC LIMIT 1) AS latest_status`;
-    return { staled: row?.staled ?? 0, latestStatus: row?.latest_status ?? null };
+  /** Marks the cart's active authorizations stale: the cart changed after them. */
+  async staleActiveAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
+    await db.$executeRaw`
+      UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = ${cartId}::uuid AND status = 'active'`;
   }
 
   /** A replaced session's authorizations can no longer become orders. */
@@ -93,8 +117,11 @@ export class KlarnaSessionRepository {
       WHERE cart_id = ${cartId}::uuid AND status IN ('active', 'stale')`;
   }
 
-  latestAuthorization(db: PrismaTransaction, cartId: string): Promise<KlarnaAuthorization | null> {
-    return db.klarnaAuthorization.findFirst({ where: { cartId }, orderBy: { createdAt: 'desc' } });
+  async latestAuthorizationStatus(db: PrismaTransaction, cartId: string): Promise<string | null> {
+    const [row] = await db.$queryRaw<{ status: string }[]>`
+      SELECT status::text AS status FROM klarna_authorization WHERE cart_id = ${cartId}::uuid
+      ORDER BY created_at DESC LIMIT 1`;
+    return row?.status ?? null;
   }
 
   findAuthorization(db: PrismaTransaction, authorizationToken: string): Promise<KlarnaAuthorization | null> {

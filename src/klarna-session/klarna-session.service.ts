@@ -110,10 +110,10 @@ export class KlarnaSessionService {
     if (!session) return null;
     const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
     const inSync = live && session.syncedVersion === cart.version && session.lastSyncError === null;
-    const latest = inSync ? await this.sessions.latestAuthorization(db, cart.id) : null;
+    const latestStatus = inSync ? await this.sessions.latestAuthorizationStatus(db, cart.id) : null;
     return cartState(session, {
       inSync,
-      action: latest?.status === 'stale' ? 'reauthorize' : 'none',
+      action: latestStatus === 'stale' ? 'reauthorize' : 'none',
       syncError: session.lastSyncError as SyncError | null,
     });
   }
@@ -131,10 +131,15 @@ export class KlarnaSessionService {
     hash: string,
     mode: TransientFailureMode,
   ): Promise<KlarnaCartState> {
-    const { staled, latestStatus } = await this.sessions.staleActiveAuthorizations(tx, cart.id);
     try {
       const correlationId = await this.klarna.updateSession(session.sessionId, this.sessionRequest(cart));
-      await this.sessions.markSynced(tx, session.id, cart.version, hash, correlationId ?? null);
+      const { staled, latestStatus } = await this.sessions.recordPush(
+        tx,
+        session,
+        cart.version,
+        hash,
+        correlationId ?? null,
+      );
       const reauthorize = staled > 0 || latestStatus === 'stale';
       return cartState(
         { ...session, syncedVersion: cart.version },
@@ -144,6 +149,8 @@ export class KlarnaSessionService {
       if (error instanceof KlarnaApiError && error.isNotFound) {
         return this.replaceSession(tx, session, cart, hash, 'not_found', mode);
       }
+      // Klarna did not take the change, but the cart did change after any authorization.
+      await this.sessions.staleActiveAuthorizations(tx, cart.id);
       return this.recordFailure(tx, session, cart, error, mode);
     }
   }
