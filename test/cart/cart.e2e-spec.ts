@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import type pg from 'pg';
 import { addItem, aCart, anItem, createCart, type CartBody } from '../factories/cart.factory.js';
-import { HttpClient } from '../support/http.js';
+import type { HttpClient } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { testDatabaseUrl } from '../support/test-database.js';
 
 describe('cart over REST (no Klarna session yet)', () => {
   let service: TestApp;
   let http: HttpClient;
   beforeAll(async () => {
     service = await startTestApp();
-    http = new HttpClient(service.url);
+    http = service.http;
   });
   afterAll(() => service.close());
 
@@ -111,15 +110,10 @@ describe('bad input: 400 naming the field, and nothing written', () => {
 
   beforeAll(async () => {
     service = await startTestApp({ BODY_LIMIT_BYTES: '4096' });
-    http = new HttpClient(service.url);
+    ({ http, database } = service);
     cart = await addItem(http, (await createCart(http)).id);
-    database = new pg.Client({ connectionString: testDatabaseUrl() });
-    await database.connect();
   });
-  afterAll(async () => {
-    await database.end();
-    await service.close();
-  });
+  afterAll(() => service.close());
 
   const itemCount = async () =>
     Number((await database.query('SELECT count(*) FROM cart_item WHERE cart_id = $1', [cart.id])).rows[0].count);

@@ -1,42 +1,23 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import type pg from 'pg';
 import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
-import { testDatabaseUrl } from '../support/test-database.js';
-
-interface RecordedCall {
-  operation: string;
-  path: string;
-  body: Record<string, unknown> & { order_lines?: Record<string, unknown>[]; order_amount?: number };
-  status: number;
-}
 
 describe('cart and Klarna session stay in sync', () => {
   let service: TestApp;
   let http: HttpClient;
   let database: pg.Client;
 
-  const calls = async (operation?: string): Promise<RecordedCall[]> =>
-    (
-      await service.klarna.control<{ calls: RecordedCall[] }>(
-        'GET',
-        `/calls${operation ? `?operation=${operation}` : ''}`,
-      )
-    ).body.calls;
+  const calls = (operation?: string) => service.klarnaCalls(operation);
   const callsFor = async (operation: string, sessionId: string) =>
     (await calls(operation)).filter((call) => call.path.includes(sessionId));
 
   beforeAll(async () => {
     service = await startTestApp();
-    http = service.http;
-    database = new pg.Client({ connectionString: testDatabaseUrl() });
-    await database.connect();
+    ({ http, database } = service);
   });
-  afterAll(async () => {
-    await database.end();
-    await service.close();
-  });
+  afterAll(() => service.close());
   beforeEach(async () => {
     await service.klarna.control('DELETE', '/faults');
   });

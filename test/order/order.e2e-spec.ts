@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import type pg from 'pg';
 import { addItem, anItem, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
-import { testDatabaseUrl } from '../support/test-database.js';
 
 interface Placement {
   orderId: string;
@@ -12,14 +11,6 @@ interface Placement {
   fraudStatus: string | null;
   redirectUrl: string | null;
 }
-interface RecordedCall {
-  operation: string;
-  path: string;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-  status: number;
-  response: Record<string, unknown> | null;
-}
 const ops = { authorization: `Bearer ${OPS_API_KEY}` };
 
 describe('orders: each authorization becomes exactly one Klarna order', () => {
@@ -27,8 +18,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   let http: HttpClient;
   let database: pg.Client;
 
-  const calls = async (operation: string): Promise<RecordedCall[]> =>
-    (await service.klarna.control<{ calls: RecordedCall[] }>('GET', `/calls?operation=${operation}`)).body.calls;
+  const calls = (operation: string) => service.klarnaCalls(operation);
   const ordersOfCart = async (cartId: string) =>
     (await database.query('SELECT id, status, klarna_order_id FROM "order" WHERE cart_id = $1', [cartId])).rows;
 
@@ -55,14 +45,9 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   beforeAll(async () => {
     // A long grace keeps the callback out of the storefront tests; the callback tests use their own instance.
     service = await startTestApp({ AUTHORIZATION_CALLBACK_GRACE_MS: '600000' });
-    http = service.http;
-    database = new pg.Client({ connectionString: testDatabaseUrl() });
-    await database.connect();
+    ({ http, database } = service);
   });
-  afterAll(async () => {
-    await database.end();
-    await service.close();
-  });
+  afterAll(() => service.close());
   beforeEach(async () => {
     await service.klarna.control('DELETE', '/faults');
   });

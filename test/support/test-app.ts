@@ -4,6 +4,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
 import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
 import { HttpClient } from './http.js';
+import pg from 'pg';
 import { testDatabaseUrl } from './test-database.js';
 import { freePort } from '../../src/database/embedded-database.js';
 
@@ -18,7 +19,21 @@ export interface TestApp {
   /** Klarna's side: the simulator's control endpoints and recorded calls. */
   klarna: SimulatorClient;
   simulator: KlarnaSimulator;
+  /** A direct connection to this run's database, for asserting what was (not) written. */
+  database: pg.Client;
+  /** The Klarna calls the simulator received, oldest first (optionally of one operation). */
+  klarnaCalls<T = RecordedKlarnaCall>(operation?: string): Promise<T[]>;
   close(): Promise<void>;
+}
+
+export interface RecordedKlarnaCall {
+  operation: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown> & { order_lines?: Record<string, unknown>[]; order_amount?: number };
+  status: number;
+  response: Record<string, unknown> | null;
+  correlation_id?: string;
 }
 
 /**
@@ -49,14 +64,23 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
   const app = await createApp(config);
   await app.listen({ port, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
+  const database = new pg.Client({ connectionString: testDatabaseUrl() });
+  await database.connect();
+  const klarna = new SimulatorClient(simulator);
   return {
     app,
     url,
     config,
     http: new HttpClient(url),
-    klarna: new SimulatorClient(simulator),
+    klarna,
     simulator,
+    database,
+    async klarnaCalls<T>(operation?: string) {
+      const query = operation ? `?operation=${operation}` : '';
+      return (await klarna.control<{ calls: T[] }>('GET', `/calls${query}`)).body.calls;
+    },
     async close() {
+      await database.end();
       await app.close();
       await simulator.close();
     },

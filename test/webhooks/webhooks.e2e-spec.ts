@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import type pg from 'pg';
 import { createCartWithSession } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
-import { testDatabaseUrl } from '../support/test-database.js';
-
-interface RecordedCall {
-  path: string;
-  body: Record<string, unknown>;
-  status: number;
-}
 
 describe('Klarna webhooks', () => {
   let service: TestApp;
@@ -20,8 +13,7 @@ describe('Klarna webhooks', () => {
     (await database.query('SELECT id, status, klarna_order_id FROM "order" WHERE cart_id = $1', [cartId])).rows;
   /** The authorization callback URL we handed Klarna for this cart's session. */
   const authorizationUrl = async (cartId: string) => {
-    const calls = (await service.klarna.control<{ calls: RecordedCall[] }>('GET', '/calls?operation=createSession'))
-      .body.calls;
+    const calls = await service.klarnaCalls('createSession');
     const url = calls
       .map((call) => (call.body.merchant_urls as { authorization: string }).authorization)
       .find((candidate) => candidate.includes(cartId));
@@ -33,14 +25,9 @@ describe('Klarna webhooks', () => {
 
   beforeAll(async () => {
     service = await startTestApp({ AUTHORIZATION_CALLBACK_GRACE_MS: '0' });
-    http = service.http;
-    database = new pg.Client({ connectionString: testDatabaseUrl() });
-    await database.connect();
+    ({ http, database } = service);
   });
-  afterAll(async () => {
-    await database.end();
-    await service.close();
-  });
+  afterAll(() => service.close());
 
   it('places the order from Klarna’s callback alone when the shopper’s browser is gone', async () => {
     const { cart, session } = await createCartWithSession(http);
@@ -82,9 +69,7 @@ describe('Klarna webhooks', () => {
       expect(answer.callback).toBe(200);
     }
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const createOrders = (
-      await service.klarna.control<{ calls: RecordedCall[] }>('GET', '/calls?operation=createOrder')
-    ).body.calls;
+    const createOrders = await service.klarnaCalls('createOrder');
     for (const answer of answers) {
       const rows = await ordersOfCart(answer.cartId);
       expect(rows).toHaveLength(1);
