@@ -26,7 +26,7 @@ export const RECONCILE_ORDER_JOB = 'order.reconcile';
 
 type Phase1 =
   | { kind: 'existing'; order: OrderRecord }
-  | { kind: 'already_ordered'; authorization: KlarnaAuthorization }
+  | { kind: 'already_ordered'; authorization: KlarnaAuthorization; source: 'storefront' | 'callback' }
   | { kind: 'authorized' }
   | { kind: 'skipped'; reason: string }
   | { kind: 'place'; order: OrderRecord; token: string; orderData: KlarnaOrderData; cartId: string }
@@ -85,9 +85,9 @@ export class OrderService {
   /** Records a callback's authorization now and schedules its placement after the grace period. */
   async acceptAuthorizationCallback(cartId: string, sessionId: string, authorizationToken: string): Promise<boolean> {
     const accepted = await this.prisma.$transaction(async (tx) => {
-      const { cart } = await this.carts.lockForCheckout(tx, cartId);
+      await this.carts.lockForCheckout(tx, cartId);
       if ((await this.klarnaSessions.sessionIdOf(tx, cartId)) !== sessionId) return false;
-      if (cart.status === 'ordered') return true;
+      // Also for an ordered cart: the placement job then releases this second authorization at Klarna.
       await this.klarnaSessions.recordAuthorization(tx, cartId, authorizationToken, 'callback', false);
       return true;
     }, this.transactionOptions);
@@ -118,7 +118,17 @@ export class OrderService {
    * Order Management and moves ours forward. Returns false when the Klarna order is not the cart's.
    */
   async applyKlarnaOrder(cartId: string, klarnaOrderId: string): Promise<boolean> {
-    const klarnaOrder = await this.klarna.getOrder(klarnaOrderId);
+    let klarnaOrder: KlarnaManagedOrder;
+    try {
+      klarnaOrder = await this.klarna.getOrder(klarnaOrderId);
+    } catch (error) {
+      if (error instanceof KlarnaApiError && error.isNotFound) return false;
+      if (error instanceof KlarnaApiError && error.isTransient) {
+        // A 503 makes Klarna deliver the callback again later.
+        throw new KlarnaUnavailableError('Klarna Order Management is not answering', error.correlationId);
+      }
+      throw error;
+    }
     return this.prisma.$transaction(async (tx) => {
       const order = await this.orders.findByCart(tx, cartId);
       if (!order || klarnaOrder.merchantReference1 !== order.id) return false;
@@ -216,6 +226,7 @@ export class OrderService {
         return { kind: 'placed', created: false, answer: placementAnswer(await this.awaitPlacement(phase1.order)) };
       case 'already_ordered':
         await this.releaseAuthorization(phase1.authorization);
+        if (phase1.source === 'callback') return { kind: 'skipped', reason: 'cart_ordered' };
         throw new ConflictError('ALREADY_ORDERED', 'This cart is already ordered; the new authorization was released');
       case 'authorized':
         return { kind: 'authorized' };
@@ -239,12 +250,13 @@ export class OrderService {
     const existing = await this.orders.findByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
-      if (existing)
-        return known && existing.authorizationId === known.id
+      if (!known) return { kind: 'skipped', reason: 'authorization_unknown' };
+      if (existing) {
+        return existing.authorizationId === known.id
           ? { kind: 'skipped', reason: 'already_placed' }
-          : { kind: 'skipped', reason: 'cart_ordered' };
-      if (!known || known.status !== 'active')
-        return { kind: 'skipped', reason: `authorization_${known?.status ?? 'unknown'}` };
+          : { kind: 'already_ordered', authorization: known, source: 'callback' };
+      }
+      if (known.status !== 'active') return { kind: 'skipped', reason: `authorization_${known.status}` };
       if (known.heldForReview) return { kind: 'skipped', reason: 'held_for_review' };
     }
     const authorization = await this.klarnaSessions.recordAuthorization(
@@ -257,7 +269,7 @@ export class OrderService {
     if (existing) {
       return existing.authorizationId === authorization.id
         ? { kind: 'existing', order: existing }
-        : { kind: 'already_ordered', authorization };
+        : { kind: 'already_ordered', authorization, source: request.source };
     }
     if (!request.finalize) return { kind: 'authorized' };
     const blocker = await this.klarnaSessions.placementBlocker(tx, cart, authorization);

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
+import type { KlarnaOrderLine } from '../../src/klarna-simulator/klarna-types.js';
 
 export interface Answer<T = Record<string, unknown>> {
   status: number;
@@ -9,17 +10,7 @@ export interface Answer<T = Record<string, unknown>> {
   headers: Headers;
 }
 
-export interface KlarnaLine {
-  type?: string;
-  name: string;
-  quantity: number;
-  unit_price: number;
-  total_amount: number;
-  total_discount_amount?: number;
-  tax_rate?: number;
-  total_tax_amount?: number;
-  [field: string]: unknown;
-}
+export type KlarnaLine = KlarnaOrderLine;
 
 export class SimulatorClient {
   constructor(

@@ -78,6 +78,34 @@ describe('Klarna webhooks', () => {
     }
   });
 
+  it('releases a second authorization that reaches an ordered cart through the callback', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const token = await service.klarna.authorize(session.sessionId);
+    const placed = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
+    expect(placed.status).toBe(201);
+    const callback = await post(await authorizationUrl(cart.id), {
+      authorization_token: 'second-authorization',
+      session_id: session.sessionId,
+    });
+    expect(callback.status).toBe(200);
+    await eventually(async () => {
+      const released = await service.klarnaCalls('cancelAuthorization');
+      return released.some((call) => call.path.endsWith('/authorizations/second-authorization')) ? true : undefined;
+    });
+    expect(await ordersOfCart(cart.id)).toHaveLength(1);
+  });
+
+  it('answers a push for an order Klarna does not know with ignored', async () => {
+    const { cart } = await createCartWithSession(http);
+    const push = new URL((await authorizationUrl(cart.id)).replace('/authorization?', '/push?'));
+    const { signScope, webhookScope } = await import('../../src/common/url-signature.js');
+    push.searchParams.set('sig', signScope(service.config.webhookSecret, webhookScope('push', cart.id)));
+    push.searchParams.set('order_id', 'no-such-order');
+    const response = await post(push.toString(), {});
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ignored' });
+  });
+
   it('treats a repeated callback as a duplicate', async () => {
     const { cart, session } = await createCartWithSession(http);
     const token = await service.klarna.authorize(session.sessionId);
