@@ -130,7 +130,7 @@ describe('checkLine and checkOrder', () => {
     );
     expect(checkOrder(many)).toEqual([{ field: 'items', message: 'must have at most 1000 lines' }]);
     const negative = computeOrder([line({ type: 'discount', unitPrice: -500 })], 'SE');
-    expect(checkOrder(negative)).toEqual([{ field: 'items', message: 'order amount must not be negative' }]);
+    expect(checkOrder(negative)).toContainEqual({ field: 'items', message: 'order amount must not be negative' });
     expect(
       checkOrder(
         computeOrder(

@@ -117,6 +117,8 @@ export function checkOrder(totals: OrderTotals): FieldError[] {
   const errors: FieldError[] = [];
   if (totals.lines.length > MAX_LINES) errors.push({ field: 'items', message: `must have at most ${MAX_LINES} lines` });
   if (totals.orderAmount < 0) errors.push({ field: 'items', message: 'order amount must not be negative' });
+  // Klarna: order_tax_amount >= 0. Reducing lines taxed above the goods they reduce can push it below zero.
+  if (totals.orderTaxAmount < 0) errors.push({ field: 'items', message: 'order tax amount must not be negative' });
   if (totals.orderAmount > MAX_AMOUNT)
     errors.push({ field: 'items', message: `order amount must not exceed ${MAX_AMOUNT}` });
   return errors;

@@ -61,6 +61,7 @@ describe('cart and Klarna session stay in sync', () => {
         },
       ],
     });
+    expect(createCall.headers['user-agent']).toMatch(/^klarna-checkout-bff\/0\.1\.0 /);
     const authorizationUrl = (createCall.body.merchant_urls as { authorization: string }).authorization;
     expect(authorizationUrl).toMatch(new RegExp(`/webhooks/klarna/authorization\\?cart_id=${cart.id}&sig=[\\w-]+$`));
 

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { checkLine, checkOrder, computeOrder, ORDER_LINE_TYPES, type CartLine } from '../../src/cart/order-lines.js';
+import { KLARNA_MARKETS, SALES_TAX_MARKETS } from '../../src/klarna/klarna-markets.js';
+import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
+import { orderDataToWire } from '../../src/klarna/klarna-wire.js';
+import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
+
+/**
+ * Property: every cart our order-line rules accept, Klarna's rules (the simulator, written independently)
+ * accept too, so Klarna never answers BAD_VALUE for our arithmetic.
+ */
+const market = fc.constantFrom(
+  ...Object.entries(KLARNA_MARKETS).map(([country, { currency, locales }]) => ({ country, currency, locales })),
+);
+
+const REDUCING_TYPES = ['discount', 'gift_card', 'store_credit'];
+
+const line = (salesTaxMarket: boolean): fc.Arbitrary<CartLine> =>
+  fc
+    .record({
+      type: fc.constantFrom(...ORDER_LINE_TYPES.filter((type) => salesTaxMarket || type !== 'sales_tax')),
+      reference: fc.string({ minLength: 1, maxLength: 64 }),
+      name: fc.string({ minLength: 1, maxLength: 255 }),
+      quantity: fc.integer({ min: 1, max: 20 }),
+      price: fc.integer({ min: 0, max: 5_000_000 }),
+      taxRate: salesTaxMarket
+        ? fc.constant(0)
+        : fc.oneof(fc.constantFrom(0, 600, 770, 1200, 2000, 2500), fc.integer({ min: 0, max: 10_000 })),
+      discountShare: fc.integer({ min: 0, max: 100 }),
+    })
+    .map(({ discountShare, price, ...fields }) => {
+      // Reductions (discount, gift card, store credit) are negative lines, kept small next to the goods.
+      const unitPrice = REDUCING_TYPES.includes(fields.type) ? -Math.floor(price / 1000) : price;
+      const gross = fields.quantity * unitPrice;
+      return { ...fields, unitPrice, totalDiscountAmount: gross > 0 ? Math.floor((gross * discountShare) / 200) : 0 };
+    });
+
+const cart = market.chain((chosen) =>
+  fc.record({
+    purchaseCountry: fc.constant(chosen.country),
+    purchaseCurrency: fc.constant(chosen.currency),
+    locale: fc.constantFrom(...chosen.locales),
+    lines: fc.array(line(SALES_TAX_MARKETS.has(chosen.country)), { minLength: 1, maxLength: 12 }),
+  }),
+);
+
+describe('order lines: what we accept, Klarna accepts', () => {
+  let simulator: KlarnaSimulator;
+  let klarna: SimulatorClient;
+  beforeAll(async () => {
+    simulator = await startKlarnaSimulator({ port: 0 });
+    klarna = new SimulatorClient(simulator);
+  });
+  afterAll(() => simulator.close());
+
+  it('creates a Klarna session for every random cart that passes our checks', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(cart, async (candidate) => {
+        const lineErrors = candidate.lines.flatMap((cartLine) => checkLine(cartLine, candidate.purchaseCountry));
+        const totals = computeOrder(candidate.lines, candidate.purchaseCountry);
+        fc.pre(lineErrors.length === 0 && checkOrder(totals).length === 0);
+        accepted += 1;
+        const body = orderDataToWire({
+          purchaseCountry: candidate.purchaseCountry,
+          purchaseCurrency: candidate.purchaseCurrency,
+          locale: candidate.locale,
+          orderAmount: totals.orderAmount,
+          orderTaxAmount: totals.orderTaxAmount,
+          orderLines: totals.lines,
+        });
+        const answer = await klarna.klarna('POST', '/payments/v1/sessions', body);
+        expect({ status: answer.status, body: answer.status === 200 ? null : answer.body }).toEqual({
+          status: 200,
+          body: null,
+        });
+      }),
+      { numRuns: 300 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+  });
+});
