@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors.js';
-import { PrismaService, type PrismaTransaction } from '../database/prisma.service.js';
+import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
 import { checkMarket } from '../klarna/klarna-markets.js';
 import { KlarnaSessionService, type TransientFailureMode } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
@@ -38,8 +38,7 @@ export class CartService {
     private readonly klarnaSessions: KlarnaSessionService,
     config: AppConfig,
   ) {
-    // The transaction waits for Klarna's answer: give it Klarna's timeout and some room.
-    this.transactionOptions = { timeout: config.klarna.timeoutMs * 2 + 5000, maxWait: 10_000 };
+    this.transactionOptions = transactionOptionsFor(config);
   }
 
   async createCart(dto: CreateCartDto): Promise<CartView> {

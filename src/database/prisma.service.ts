@@ -19,3 +19,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
 
 /** The client handed to repositories inside an explicit transaction. */
 export type PrismaTransaction = Prisma.TransactionClient;
+
+/**
+ * Options for a transaction that waits for Klarna inside it (the cart's row lock is held across the call):
+ * room for a Klarna call at its timeout and one retry-free follow-up, instead of Prisma's 5 s default.
+ */
+export function transactionOptionsFor(config: AppConfig): { timeout: number; maxWait: number } {
+  return { timeout: config.klarna.timeoutMs * 2 + 5000, maxWait: 10_000 };
+}

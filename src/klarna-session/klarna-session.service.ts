@@ -46,7 +46,7 @@ export class KlarnaSessionService {
     if (!session) return null;
     const hash = payloadHash(cart.orderData);
     const plan = planSync(
-      { ...session, syncedPayloadHash: session.syncedPayloadHash },
+      session,
       {
         purchaseCountry: cart.purchaseCountry,
         purchaseCurrency: cart.purchaseCurrency,

@@ -10,7 +10,7 @@ import {
   type DomainError,
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
-import { PrismaService, type PrismaTransaction } from '../database/prisma.service.js';
+import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
 import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
@@ -57,7 +57,7 @@ export class OrderService {
     private readonly jobs: JobQueueService,
     private readonly config: AppConfig,
   ) {
-    this.transactionOptions = { timeout: 15_000, maxWait: 10_000 };
+    this.transactionOptions = transactionOptionsFor(config);
   }
 
   /** POST /carts/:id/klarna-session/authorizations. */
