@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { REDACTED_PATHS } from './logging.js';
+
+describe('log redaction', () => {
+  it('never writes shoppers’ personal data, tokens or credentials', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+    log.info({
+      event: 'test',
+      cart: {
+        billingAddress: { email: 'shopper@example.com', streetAddress: 'Sveavägen 1' },
+        customer: { dateOfBirth: '1980-01-31' },
+        clientToken: 'client-token-secret',
+      },
+      klarna: { authorization_token: 'auth-token-secret', password: 'api-secret', phone: '+46701234567' },
+      req: { headers: { authorization: 'Basic c2VjcmV0' } },
+    });
+    const written = lines.join('');
+    for (const secret of [
+      'shopper@example.com',
+      'Sveavägen',
+      '1980-01-31',
+      'client-token-secret',
+      'auth-token-secret',
+      'api-secret',
+      '+46701234567',
+      'c2VjcmV0',
+    ]) {
+      expect(written).not.toContain(secret);
+    }
+    expect(written).toContain('[redacted]');
+    expect(written).toContain('"event":"test"');
+  });
+});
