@@ -20,6 +20,9 @@ export class AppConfig {
     readonly username: string | undefined;
     readonly password: string | undefined;
     readonly timeoutMs: number;
+    /** Consecutive transient failures after which cart pushes pause for `circuitCoolDownMs`. */
+    readonly circuitFailures: number;
+    readonly circuitCoolDownMs: number;
   };
   readonly webhookSecret: string;
   /** Absent: the operations endpoints refuse every caller. */
@@ -52,6 +55,8 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(1) KLARNA_USERNAME?: string;
   @IsOptional() @IsString() @MinLength(1) KLARNA_PASSWORD?: string;
   @IsOptional() @IsInt() @Min(100) @Max(120_000) KLARNA_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1000) KLARNA_CIRCUIT_FAILURES?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(600_000) KLARNA_CIRCUIT_COOLDOWN_MS?: number;
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
@@ -72,6 +77,8 @@ const NUMERIC_VARIABLES = [
   'PORT',
   'DATABASE_POOL_SIZE',
   'KLARNA_TIMEOUT_MS',
+  'KLARNA_CIRCUIT_FAILURES',
+  'KLARNA_CIRCUIT_COOLDOWN_MS',
   'AUTHORIZATION_CALLBACK_GRACE_MS',
   'BODY_LIMIT_BYTES',
 ] as const;
@@ -147,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       username: variables.KLARNA_USERNAME,
       password: variables.KLARNA_PASSWORD,
       timeoutMs: variables.KLARNA_TIMEOUT_MS ?? 5000,
+      circuitFailures: variables.KLARNA_CIRCUIT_FAILURES ?? 5,
+      circuitCoolDownMs: variables.KLARNA_CIRCUIT_COOLDOWN_MS ?? 10_000,
     },
     webhookSecret,
     opsApiKey: variables.OPS_API_KEY,

@@ -12,6 +12,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
 import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
 import { payloadHash, type SessionCart } from './session-cart.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
@@ -27,6 +28,7 @@ export type TransientFailureMode = 'enqueue' | 'throw';
 @Injectable()
 export class KlarnaSessionService {
   private readonly logger = new Logger(KlarnaSessionService.name);
+  private readonly breaker: CircuitBreaker;
 
   constructor(
     private readonly sessions: KlarnaSessionRepository,
@@ -34,7 +36,9 @@ export class KlarnaSessionService {
     private readonly config: AppConfig,
     private readonly jobs: JobQueueService,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.breaker = new CircuitBreaker(config.klarna.circuitFailures, config.klarna.circuitCoolDownMs);
+  }
 
   /** Pushes a changed cart to its session (or replaces the session); null when the cart has none. */
   async syncCart(
@@ -132,7 +136,9 @@ export class KlarnaSessionService {
     mode: TransientFailureMode,
   ): Promise<KlarnaCartState> {
     try {
-      const correlationId = await this.klarna.updateSession(session.sessionId, this.sessionRequest(cart));
+      const correlationId = await this.guarded('updateSession', () =>
+        this.klarna.updateSession(session.sessionId, this.sessionRequest(cart)),
+      );
       const { staled, latestStatus } = await this.sessions.recordPush(
         tx,
         session,
@@ -179,12 +185,14 @@ export class KlarnaSessionService {
   }
 
   private async createSession(tx: PrismaTransaction, cart: SessionCart, hash: string): Promise<KlarnaSession> {
-    const created = await this.klarna.createSession({
-      ...this.sessionRequest(cart),
-      merchantUrls: {
-        authorization: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'authorization', cart.id),
-      },
-    });
+    const created = await this.guarded('createSession', () =>
+      this.klarna.createSession({
+        ...this.sessionRequest(cart),
+        merchantUrls: {
+          authorization: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'authorization', cart.id),
+        },
+      }),
+    );
     const saved = await this.sessions.saveNew(tx, {
       cartId: cart.id,
       sessionId: created.sessionId,
@@ -238,6 +246,37 @@ export class KlarnaSessionService {
     }
     await this.sessions.recordSyncError(tx, session.id, syncError);
     return cartState(session, { inSync: false, action: 'none', syncError });
+  }
+
+  /** A Klarna call on the cart's path, skipped while the circuit is open (see circuit-breaker.ts). */
+  private async guarded<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const remainingMs = this.breaker.remainingOpenMs();
+    if (remainingMs > 0) {
+      throw new KlarnaApiError(
+        operation,
+        undefined,
+        'KLARNA_CIRCUIT_OPEN',
+        [`Klarna failed repeatedly; calls paused for ${Math.ceil(remainingMs / 1000)} s`],
+        undefined,
+        'network',
+      );
+    }
+    try {
+      const result = await call();
+      this.breaker.recordSuccess();
+      return result;
+    } catch (error) {
+      if (!(error instanceof KlarnaApiError) || !error.isTransient) {
+        this.breaker.recordSuccess();
+      } else if (this.breaker.recordFailure()) {
+        this.logger.warn({
+          event: 'klarna.circuit_opened',
+          operation,
+          coolDownMs: this.config.klarna.circuitCoolDownMs,
+        });
+      }
+      throw error;
+    }
   }
 
   private sessionRequest(cart: SessionCart): KlarnaSessionRequest {

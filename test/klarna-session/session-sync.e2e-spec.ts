@@ -269,3 +269,37 @@ describe('cart and Klarna session stay in sync', () => {
     expect(atKlarna.body.order_amount).toBe(final.orderAmount);
   });
 });
+
+describe('when Klarna keeps failing', () => {
+  let service: TestApp;
+  beforeAll(async () => {
+    service = await startTestApp({
+      KLARNA_CIRCUIT_FAILURES: '2',
+      KLARNA_CIRCUIT_COOLDOWN_MS: '60000',
+      KLARNA_TIMEOUT_MS: '300',
+    });
+  });
+  afterAll(() => service.close());
+
+  it('stops waiting for Klarna after repeated timeouts, keeping changes at once (circuit breaker)', async () => {
+    const { cart, session } = await createCartWithSession(service.http);
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', timeout: true });
+    for (const quantity of [2, 3]) {
+      const slow = await service.http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity });
+      expect(slow.body.klarna?.syncError?.errorCode).toBe('TIMEOUT');
+    }
+    const callsBefore = (await service.klarnaCalls('updateSession')).filter((call) =>
+      call.path.includes(session.sessionId),
+    );
+    const started = Date.now();
+    const fast = await service.http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 4 });
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(fast.status).toBe(200);
+    expect(fast.body.items[0].quantity).toBe(4);
+    expect(fast.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'KLARNA_CIRCUIT_OPEN' } });
+    const callsAfter = (await service.klarnaCalls('updateSession')).filter((call) =>
+      call.path.includes(session.sessionId),
+    );
+    expect(callsAfter).toHaveLength(callsBefore.length);
+  });
+});

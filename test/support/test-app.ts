@@ -57,6 +57,8 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     KLARNA_PASSWORD: simulator.password,
     KLARNA_TIMEOUT_MS: '1000',
     AUTHORIZATION_CALLBACK_GRACE_MS: '0',
+    // The circuit breaker is per instance state that would leak between tests; its own test turns it on.
+    KLARNA_CIRCUIT_FAILURES: '1000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
     ...environment,
