@@ -103,14 +103,9 @@ export class CartService {
   /** POST /carts/:id/klarna-session. */
   openKlarnaSession(cartId: string): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
     return this.prisma.$transaction(async (tx) => {
-      const cart = await this.carts.lock(tx, cartId);
-      if (!cart) throw cartNotFound(cartId);
+      const { cart, sessionCart } = await this.lockForCheckout(tx, cartId);
       if (cart.status === 'ordered') throw cartLocked(cartId);
-      const items = await this.carts.items(tx, cartId);
-      const opened = await this.klarnaSessions.openSession(
-        tx,
-        sessionCart(cart, computeOrder(items, cart.purchaseCountry)),
-      );
+      const opened = await this.klarnaSessions.openSession(tx, sessionCart);
       if (cart.status === 'open') await this.carts.updateCart(tx, cartId, { status: 'checkout' });
       return opened;
     }, this.transactionOptions);
@@ -133,10 +128,9 @@ export class CartService {
     tx: PrismaTransaction,
     cartId: string,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart }> {
-    const cart = await this.carts.lock(tx, cartId);
-    if (!cart) throw cartNotFound(cartId);
-    const items = await this.carts.items(tx, cartId);
-    return { cart, sessionCart: sessionCart(cart, computeOrder(items, cart.purchaseCountry)) };
+    const locked = await this.lockedSnapshot(tx, cartId);
+    if (!locked) throw cartNotFound(cartId);
+    return locked;
   }
 
   async markOrdered(tx: PrismaTransaction, cartId: string): Promise<void> {
@@ -146,11 +140,21 @@ export class CartService {
   /** The retry job: pushes the latest cart to its session; a transient Klarna failure throws (and is retried). */
   async resyncKlarnaSession(cartId: string, mode: TransientFailureMode = 'throw'): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const cart = await this.carts.lock(tx, cartId);
-      if (!cart || cart.status === 'ordered') return;
-      const items = await this.carts.items(tx, cartId);
-      await this.klarnaSessions.syncCart(tx, sessionCart(cart, computeOrder(items, cart.purchaseCountry)), mode);
+      const locked = await this.lockedSnapshot(tx, cartId);
+      if (!locked || locked.cart.status === 'ordered') return;
+      await this.klarnaSessions.syncCart(tx, locked.sessionCart, mode);
     }, this.transactionOptions);
+  }
+
+  /** The cart under its row lock with its Klarna order content; null when there is no such cart. */
+  private async lockedSnapshot(
+    tx: PrismaTransaction,
+    cartId: string,
+  ): Promise<{ cart: CartRecord; sessionCart: SessionCart } | null> {
+    const cart = await this.carts.lock(tx, cartId);
+    if (!cart) return null;
+    const items = await this.carts.items(tx, cartId);
+    return { cart, sessionCart: sessionCart(cart, computeOrder(items, cart.purchaseCountry)) };
   }
 
   private change(cartId: string, apply: Change): Promise<CartView> {
@@ -224,7 +228,7 @@ function cartLocked(cartId: string): ConflictError {
   return new ConflictError('CART_LOCKED', `Cart ${cartId} is already ordered and can no longer change`);
 }
 
-export function sessionCart(cart: CartRecord, totals: OrderTotals): SessionCart {
+function sessionCart(cart: CartRecord, totals: OrderTotals): SessionCart {
   return {
     id: cart.id,
     version: cart.version,

@@ -40,16 +40,9 @@ export interface CartItemView extends Omit<CartItemRecord, 'position'> {
 }
 
 /** The cart as the storefront receives it. */
-export interface CartView {
-  id: string;
-  status: CartStatus;
-  version: number;
-  purchaseCountry: string;
-  purchaseCurrency: string;
-  locale: string;
+export interface CartView extends CartRecord {
   items: CartItemView[];
   orderAmount: number;
   orderTaxAmount: number;
-  customer: CustomerData | null;
   klarna: KlarnaCartState | null;
 }

@@ -41,8 +41,7 @@ export class ConflictError extends DomainError {
       | 'REAUTHORIZATION_REQUIRED'
       | 'ALREADY_ORDERED'
       | 'KLARNA_REFUSED'
-      | 'ORDER_NOT_MODIFIABLE'
-      | 'ORDER_PLACEMENT_IN_PROGRESS',
+      | 'ORDER_NOT_MODIFIABLE',
     message: string,
     correlationId?: string,
   ) {

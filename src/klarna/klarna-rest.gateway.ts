@@ -141,7 +141,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
         customer: customerToWire(request.customer),
       },
     );
-    const body = response.data as { redirect_url?: string; payment_method_reference?: string };
+    const body = response.data as { redirect_url?: string };
     return {
       tokenId: requireField(operation, response.data, 'token_id', 'string'),
       redirectUrl: body.redirect_url,
