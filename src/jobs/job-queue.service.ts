@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import PgBoss from 'pg-boss';
+import { PgBoss, type SendOptions } from 'pg-boss';
 import { AppConfig } from '../config/app-config.js';
+import { moveV10Jobs, setAsideV10Schema } from './pgboss-v10-upgrade.js';
 
 /**
  * Background jobs on pg-boss: Postgres-backed, so several instances share the work and nothing is lost
@@ -13,7 +14,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   private readonly queues = new Set<string>();
   private started: Promise<void> | undefined;
 
-  constructor(config: AppConfig) {
+  constructor(private readonly config: AppConfig) {
     this.boss = new PgBoss({
       connectionString: config.databaseUrl,
       schema: config.jobsSchema,
@@ -25,7 +26,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): Promise<void> {
-    this.started ??= this.boss.start().then(() => undefined);
+    this.started ??= this.start();
     return this.started;
   }
 
@@ -34,7 +35,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     await this.boss.stop({ graceful: true, timeout: 5000 });
   }
 
-  async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions): Promise<void> {
+  async send<T extends object>(name: string, data: T, options: SendOptions): Promise<void> {
     await this.ensureQueue(name);
     await this.boss.send(name, data, options);
   }
@@ -49,14 +50,25 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  private async ensureQueue(name: string): Promise<void> {
-    await this.onModuleInit();
+  private async start(): Promise<void> {
+    const databaseUrl = this.config.databaseUrl ?? '';
+    const schema = this.config.jobsSchema;
+    if (await setAsideV10Schema(databaseUrl, schema)) {
+      this.logger.warn({ event: 'jobs.schema_upgrade', schema, from: 'pg-boss 10' });
+    }
+    await this.boss.start();
+    const moved = await moveV10Jobs(databaseUrl, schema, this.boss, (name) => this.ensureQueue(name, false));
+    if (moved > 0) this.logger.warn({ event: 'jobs.schema_upgraded', schema, movedJobs: moved });
+  }
+
+  private async ensureQueue(name: string, waitForStart = true): Promise<void> {
+    if (waitForStart) await this.onModuleInit();
     if (this.queues.has(name)) return;
     // Instances starting together race to create the queue's tables, which PostgreSQL may end in a deadlock.
     for (let attempt = 1; !(await this.boss.getQueue(name)); attempt++) {
       try {
         // stately: at most one queued and one running job per singletonKey (e.g. per cart).
-        await this.boss.createQueue(name, { name, policy: 'stately' });
+        await this.boss.createQueue(name, { policy: 'stately' });
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
       }
