@@ -421,7 +421,8 @@ async function main() {
     });
     const startService = async (name, url) => {
       const port = await freePort();
-      // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB.
+      // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB and its
+      // young generation to 16 MB semi-spaces (see V8_FLAGS in processes.mjs).
       const child = startNode(name, ['--max-old-space-size=160', dist('main.js')], targetEnv(port, url), ROOT);
       cleanups.push(() => child.stop());
       await waitForHttp(child, `http://127.0.0.1:${port}/health/ready`);
