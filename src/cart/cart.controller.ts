@@ -6,7 +6,7 @@ import type { KlarnaSessionAnswer } from '../klarna-session/klarna-session.types
 import { CartService } from './cart.service.js';
 import type { CartView } from './cart.types.js';
 import { AddCartItemDto, UpdateCartItemDto } from './dto/cart-item.dto.js';
-import { CreateCartDto, UpdateCartDto } from './dto/cart.dto.js';
+import { CreateCartDto, OpenKlarnaSessionDto, UpdateCartDto } from './dto/cart.dto.js';
 import { PutCustomerDto } from './dto/customer.dto.js';
 
 @ApiTags('cart')
@@ -65,9 +65,10 @@ export class CartController {
   @ApiOperation({ summary: 'Create the Klarna session (201), or return the live one (200)' })
   async openKlarnaSession(
     @UuidParam('cartId') cartId: string,
+    @Body() dto: OpenKlarnaSessionDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<KlarnaSessionAnswer> {
-    const { created, session } = await this.carts.openKlarnaSession(cartId);
+    const { created, session } = await this.carts.openKlarnaSession(cartId, dto?.intent ?? 'buy');
     void reply.status(created ? 201 : 200);
     return session;
   }

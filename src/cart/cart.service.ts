@@ -3,8 +3,9 @@ import { AppConfig } from '../config/app-config.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
 import { checkMarket } from '../klarna/klarna-markets.js';
-import { KlarnaSessionService, type TransientFailureMode } from '../klarna-session/klarna-session.service.js';
+import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
+import type { KlarnaSessionIntent } from '../klarna/klarna.types.js';
 import type { SessionCart } from '../klarna-session/session-cart.js';
 import { CartRepository } from './cart.repository.js';
 import type { CartItemRecord, CartRecord, CartView, CustomerData } from './cart.types.js';
@@ -101,14 +102,20 @@ export class CartService {
   }
 
   /** POST /carts/:id/klarna-session. */
-  openKlarnaSession(cartId: string): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
-    return this.prisma.$transaction(async (tx) => {
+  async openKlarnaSession(
+    cartId: string,
+    intent: KlarnaSessionIntent = 'buy',
+  ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
+    const opened = await this.prisma.$transaction(async (tx) => {
       const { cart, sessionCart } = await this.lockForCheckout(tx, cartId);
-      if (cart.status === 'ordered') throw cartLocked(cartId);
-      const opened = await this.klarnaSessions.openSession(tx, sessionCart);
+      assertChangeable(cart);
+      const result = await this.klarnaSessions.openSession(tx, sessionCart, intent);
       if (cart.status === 'open') await this.carts.updateCart(tx, cartId, { status: 'checkout' });
-      return opened;
+      return result;
     }, this.transactionOptions);
+    // A new session expires the authorizations of the one it replaced: Klarna should release them.
+    if (opened.created) await this.klarnaSessions.scheduleRelease(cartId);
+    return opened;
   }
 
   /** GET /carts/:id/klarna-session. */
@@ -133,16 +140,29 @@ export class CartService {
     return locked;
   }
 
+  /** An order is being placed: the cart refuses every change (ORDER_IN_PROGRESS) until the outcome is known. */
+  async beginPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
+    await this.carts.updateCart(tx, cartId, { status: 'placing' });
+  }
+
+  /** Klarna refused the order: the shopper may change the cart and authorize again. */
+  async endFailedPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
+    await this.carts.updateCart(tx, cartId, { status: 'checkout' });
+  }
+
   async markOrdered(tx: PrismaTransaction, cartId: string): Promise<void> {
     await this.carts.updateCart(tx, cartId, { status: 'ordered' });
   }
 
-  /** The retry job: pushes the latest cart to its session; a transient Klarna failure throws (and is retried). */
-  async resyncKlarnaSession(cartId: string, mode: TransientFailureMode = 'throw'): Promise<void> {
+  /**
+   * The retry job: brings the cart's session up to date (reading Klarna back after a push of unknown outcome);
+   * a transient Klarna failure throws, and the job is retried.
+   */
+  async resyncKlarnaSession(cartId: string): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const locked = await this.lockedSnapshot(tx, cartId);
-      if (!locked || locked.cart.status === 'ordered') return;
-      await this.klarnaSessions.syncCart(tx, locked.sessionCart, mode);
+      if (!locked || locked.cart.status === 'ordered' || locked.cart.status === 'placing') return;
+      await this.klarnaSessions.resyncCart(tx, locked.sessionCart);
     }, this.transactionOptions);
   }
 
@@ -157,11 +177,11 @@ export class CartService {
     return { cart, sessionCart: sessionCart(cart, computeOrder(items, cart.purchaseCountry)) };
   }
 
-  private change(cartId: string, apply: Change): Promise<CartView> {
-    return this.prisma.$transaction(async (tx) => {
+  private async change(cartId: string, apply: Change): Promise<CartView> {
+    const view = await this.prisma.$transaction(async (tx) => {
       const locked = await this.carts.lockForChange(tx, cartId);
       if (!locked) throw cartNotFound(cartId);
-      if (locked.status === 'ordered') throw cartLocked(cartId);
+      assertChangeable(locked);
       const { cart, items } = await apply(tx, locked, await this.carts.items(tx, cartId));
       const totals = computeOrder(items, cart.purchaseCountry);
       const errors = checkOrder(totals);
@@ -169,6 +189,22 @@ export class CartService {
       const klarna = await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
       return toView(cart, items, totals, klarna);
     }, this.transactionOptions);
+    // Authorizations this change made stale (or expired, with a new session) are released at Klarna.
+    if (view.klarna && ((view.klarna.action !== 'load' && view.klarna.action !== 'none') || view.klarna.syncError)) {
+      await this.klarnaSessions.scheduleRelease(cartId);
+    }
+    return view;
+  }
+}
+
+/** A cart whose order is being placed, or is placed, cannot change. */
+function assertChangeable(cart: CartRecord): void {
+  if (cart.status === 'ordered') throw cartLocked(cart.id);
+  if (cart.status === 'placing') {
+    throw new ConflictError(
+      'ORDER_IN_PROGRESS',
+      `An order for cart ${cart.id} is being placed; the cart cannot change until Klarna's answer is known`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { KlarnaAddress, KlarnaCustomer } from '../klarna/klarna.types.js';
 import type { KlarnaCartState } from '../klarna-session/klarna-session.types.js';
 
-export type CartStatus = 'open' | 'checkout' | 'ordered' | 'abandoned';
+export type CartStatus = 'open' | 'checkout' | 'placing' | 'ordered' | 'abandoned';
 
 export interface CartRecord {
   id: string;

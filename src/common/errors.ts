@@ -38,10 +38,13 @@ export class ConflictError extends DomainError {
     readonly code:
       | 'CART_LOCKED'
       | 'CART_EMPTY'
+      | 'ORDER_IN_PROGRESS'
       | 'REAUTHORIZATION_REQUIRED'
       | 'ALREADY_ORDERED'
       | 'KLARNA_REFUSED'
-      | 'ORDER_NOT_MODIFIABLE',
+      | 'KLARNA_ORDER_MISMATCH'
+      | 'ORDER_NOT_MODIFIABLE'
+      | 'TOKENIZATION_NOT_REQUESTED',
     message: string,
     correlationId?: string,
   ) {
@@ -52,7 +55,7 @@ export class ConflictError extends DomainError {
 
 export class UnprocessableError extends DomainError {
   constructor(
-    readonly code: 'AUTHORIZATION_INVALID' | 'KLARNA_REJECTED',
+    readonly code: 'AUTHORIZATION_INVALID' | 'KLARNA_REJECTED' | 'IDEMPOTENCY_KEY_REUSED',
     message: string,
     correlationId?: string,
   ) {

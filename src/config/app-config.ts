@@ -23,12 +23,16 @@ export class AppConfig {
     /** Consecutive transient failures after which cart pushes pause for `circuitCoolDownMs`. */
     readonly circuitFailures: number;
     readonly circuitCoolDownMs: number;
+    /** Longest wait between background retries of a Klarna call that failed or whose outcome was unknown. */
+    readonly retryMaxDelayMs: number;
   };
   readonly webhookSecret: string;
   /** Absent: the operations endpoints refuse every caller. */
   readonly opsApiKey: string | undefined;
   readonly logLevel: string;
   readonly authorizationCallbackGraceMs: number;
+  /** A placement whose Klarna outcome is still unknown after this long becomes `needs_attention`. */
+  readonly placementAttentionAfterMs: number;
   readonly bodyLimitBytes: number;
   /** PostgreSQL schema of the pg-boss job queue. */
   readonly jobsSchema: string;
@@ -57,6 +61,7 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(100) @Max(120_000) KLARNA_TIMEOUT_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) KLARNA_CIRCUIT_FAILURES?: number;
   @IsOptional() @IsInt() @Min(100) @Max(600_000) KLARNA_CIRCUIT_COOLDOWN_MS?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) KLARNA_RETRY_MAX_DELAY_MS?: number;
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
@@ -67,6 +72,7 @@ class EnvironmentVariables {
   OPS_API_KEY?: string;
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL?: string;
   @IsOptional() @IsInt() @Min(0) @Max(3_600_000) AUTHORIZATION_CALLBACK_GRACE_MS?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(86_400_000) PLACEMENT_ATTENTION_AFTER_MS?: number;
   @IsOptional() @IsInt() @Min(1024) @Max(10_485_760) BODY_LIMIT_BYTES?: number;
   @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier' })
@@ -79,7 +85,9 @@ const NUMERIC_VARIABLES = [
   'KLARNA_TIMEOUT_MS',
   'KLARNA_CIRCUIT_FAILURES',
   'KLARNA_CIRCUIT_COOLDOWN_MS',
+  'KLARNA_RETRY_MAX_DELAY_MS',
   'AUTHORIZATION_CALLBACK_GRACE_MS',
+  'PLACEMENT_ATTENTION_AFTER_MS',
   'BODY_LIMIT_BYTES',
 ] as const;
 
@@ -156,11 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       timeoutMs: variables.KLARNA_TIMEOUT_MS ?? 5000,
       circuitFailures: variables.KLARNA_CIRCUIT_FAILURES ?? 5,
       circuitCoolDownMs: variables.KLARNA_CIRCUIT_COOLDOWN_MS ?? 10_000,
+      retryMaxDelayMs: variables.KLARNA_RETRY_MAX_DELAY_MS ?? 60_000,
     },
     webhookSecret,
     opsApiKey: variables.OPS_API_KEY,
     logLevel: variables.LOG_LEVEL ?? 'info',
     authorizationCallbackGraceMs: variables.AUTHORIZATION_CALLBACK_GRACE_MS ?? 30_000,
+    placementAttentionAfterMs: variables.PLACEMENT_ATTENTION_AFTER_MS ?? 15 * 60_000,
     bodyLimitBytes: variables.BODY_LIMIT_BYTES ?? 262_144,
     jobsSchema: variables.JOBS_SCHEMA ?? 'pgboss',
     generatedSettings,

@@ -15,39 +15,46 @@ export interface NewSession {
   paymentMethodCategories: Prisma.InputJsonValue;
   purchaseCountry: string;
   purchaseCurrency: string;
+  intent: string;
   expiresAt: Date;
   syncedVersion: number;
   syncedPayloadHash: string;
   lastCorrelationId: string | null;
 }
 
+const SESSION_COLUMNS = Prisma.sql`id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
+  payment_method_categories AS "paymentMethodCategories", status::text AS status,
+  purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency",
+  expires_at AS "expiresAt", synced_version AS "syncedVersion",
+  synced_payload_hash AS "syncedPayloadHash", last_sync_error AS "lastSyncError",
+  last_correlation_id AS "lastCorrelationId", live, push_outcome_unknown AS "pushOutcomeUnknown", intent,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** Statuses of authorizations that will never become an order, and that Klarna should therefore release. */
+const RELEASABLE = ['stale', 'cancelled', 'expired'] as const;
+
 /** The only code that touches KlarnaSession and KlarnaAuthorization. */
 @Injectable()
 export class KlarnaSessionRepository {
-  /** Plain SQL: read on every cart change and cart read (see the README's Performance section). */
+  /** The cart's live session. Plain SQL: read on every cart change and cart read (see the README's Performance). */
   async findByCart(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
     const [row] = await db.$queryRaw<KlarnaSession[]>`
-      SELECT id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
-             payment_method_categories AS "paymentMethodCategories", status::text AS status,
-             purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency",
-             expires_at AS "expiresAt", synced_version AS "syncedVersion",
-             synced_payload_hash AS "syncedPayloadHash", last_sync_error AS "lastSyncError",
-             last_correlation_id AS "lastCorrelationId", created_at AS "createdAt", updated_at AS "updatedAt"
-      FROM klarna_session WHERE cart_id = ${cartId}::uuid`;
+      SELECT ${SESSION_COLUMNS} FROM klarna_session WHERE cart_id = ${cartId}::uuid AND live`;
     return row ?? null;
   }
 
-  findBySessionId(db: PrismaTransaction, sessionId: string): Promise<KlarnaSession | null> {
-    return db.klarnaSession.findUnique({ where: { sessionId } });
+  findById(db: PrismaTransaction, id: string): Promise<KlarnaSession | null> {
+    return db.klarnaSession.findUnique({ where: { id } });
   }
 
-  /** One row per cart: a replacing session takes over the cart's mapping. */
-  saveNew(db: PrismaTransaction, session: NewSession): Promise<KlarnaSession> {
-    return db.klarnaSession.upsert({
-      where: { cartId: session.cartId },
-      create: session,
-      update: { ...session, status: 'active', lastSyncError: Prisma.DbNull },
-    });
+  /** A new session becomes the cart's live one; the one it replaces is kept (its authorizations refer to it). */
+  async saveNew(db: PrismaTransaction, session: NewSession): Promise<KlarnaSession> {
+    await db.$executeRaw`
+      UPDATE klarna_session
+      SET live = false, status = CASE WHEN status = 'active' THEN 'replaced'::"KlarnaSessionStatus" ELSE status END,
+          updated_at = now()
+      WHERE cart_id = ${session.cartId}::uuid AND live`;
+    return db.klarnaSession.create({ data: { ...session, live: true } });
   }
 
   async markSynced(
@@ -60,6 +67,7 @@ export class KlarnaSessionRepository {
     await db.$executeRaw`
       UPDATE klarna_session
       SET synced_version = ${version}, synced_payload_hash = ${payloadHash}, last_sync_error = NULL,
+          push_outcome_unknown = false,
           last_correlation_id = COALESCE(${correlationId}, last_correlation_id), updated_at = now()
       WHERE id = ${id}::uuid`;
   }
@@ -83,6 +91,7 @@ export class KlarnaSessionRepository {
       ), synced AS (
         UPDATE klarna_session
         SET synced_version = ${version}, synced_payload_hash = ${payloadHash}, last_sync_error = NULL,
+            push_outcome_unknown = false,
             last_correlation_id = COALESCE(${correlationId}, last_correlation_id), updated_at = now()
         WHERE id = ${session.id}::uuid RETURNING id
       )
@@ -92,10 +101,15 @@ export class KlarnaSessionRepository {
     return { staled: row?.staled ?? 0, latestStatus: row?.latest_status ?? null };
   }
 
-  async recordSyncError(db: PrismaTransaction, id: string, error: SyncError): Promise<void> {
+  /**
+   * A push Klarna did not take. `outcomeUnknown`: it may have taken it (timeout, 5xx), so the session stays
+   * "unknown" until a later push succeeds or a read-back shows Klarna holds the cart.
+   */
+  async recordSyncError(db: PrismaTransaction, id: string, error: SyncError, outcomeUnknown: boolean): Promise<void> {
     await db.$executeRaw`
       UPDATE klarna_session
       SET last_sync_error = ${JSON.stringify(error)}::jsonb,
+          push_outcome_unknown = push_outcome_unknown OR ${outcomeUnknown},
           last_correlation_id = COALESCE(${error.correlationId}, last_correlation_id), updated_at = now()
       WHERE id = ${id}::uuid`;
   }
@@ -159,10 +173,26 @@ export class KlarnaSessionRepository {
     return db.klarnaAuthorization.update({ where: { id }, data: changes });
   }
 
+  /** Authorizations that will never become an order, still valid at Klarna, and not released yet. */
+  unreleasedAuthorizations(
+    db: PrismaTransaction,
+    { cartId, limit }: { cartId?: string; limit: number },
+  ): Promise<KlarnaAuthorization[]> {
+    return db.klarnaAuthorization.findMany({
+      where: { cartId, status: { in: [...RELEASABLE] }, releasedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  async markReleased(db: PrismaTransaction, id: string): Promise<void> {
+    await db.klarnaAuthorization.updateMany({ where: { id, releasedAt: null }, data: { releasedAt: new Date() } });
+  }
+
   async saveCustomerToken(
     db: PrismaTransaction,
     token: { cartId: string; tokenId: string; intendedUse: string; description: string },
   ): Promise<void> {
-    await db.customerToken.create({ data: token });
+    await db.customerToken.upsert({ where: { tokenId: token.tokenId }, create: token, update: {} });
   }
 }

@@ -1,29 +1,42 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { ConflictError, KlarnaUnavailableError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import { idempotencyKeyFor } from '../common/idempotency-key.js';
 import { webhookUrl } from '../common/url-signature.js';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import type { KlarnaAuthorization, KlarnaSession, Prisma } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
 import { KlarnaGateway } from '../klarna/klarna-gateway.js';
-import type { KlarnaPaymentMethodCategory, KlarnaSessionRequest } from '../klarna/klarna.types.js';
+import { withKlarnaRetries } from '../klarna/klarna-retry.js';
+import type {
+  KlarnaPaymentMethodCategory,
+  KlarnaSessionIntent,
+  KlarnaSessionRequest,
+  KlarnaSessionView,
+} from '../klarna/klarna.types.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
 import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
-import { payloadHash, type SessionCart } from './session-cart.js';
+import { payloadHash, sameOrderContent, type SessionCart } from './session-cart.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
+export const RELEASE_AUTHORIZATIONS_JOB = 'klarna-session.release-authorizations';
 
 /** In a request a transient Klarna failure is queued for retry; inside the retry job it is thrown. */
 export type TransientFailureMode = 'enqueue' | 'throw';
 
+/** A write inside the cart's lock is tried twice at most: the lock (and a pooled connection) waits for it. */
+const IN_REQUEST_RETRIES = { attempts: 2, backoffMs: 100 };
+
 /**
  * Keeps each cart's Klarna Payments session equal to the cart. Every method runs inside the caller's
  * transaction, which holds the cart's row lock: pushes for one cart are therefore serialised and always
- * carry the latest version, so an older push can never land after a newer one.
+ * carry the latest version, so an older push can never land after a newer one. A push whose outcome is
+ * unknown (timeout, 5xx) leaves the session "unknown" until a later push succeeds or a read-back shows that
+ * Klarna holds the cart; no order is placed meanwhile.
  */
 @Injectable()
 export class KlarnaSessionService {
@@ -68,7 +81,7 @@ export class KlarnaSessionService {
           errorMessages: ['Klarna needs at least one order line; the session keeps the last non-empty cart'],
           correlationId: null,
         };
-        await this.sessions.recordSyncError(tx, session.id, syncError);
+        await this.sessions.recordSyncError(tx, session.id, syncError, false);
         return cartState(session, { inSync: false, action: 'none', syncError });
       }
       case 'unchanged':
@@ -86,14 +99,39 @@ export class KlarnaSessionService {
     }
   }
 
-  /** POST /carts/:id/klarna-session: the live session, or a new one. */
+  /**
+   * The retry job: after a push whose outcome was unknown, reads back what Klarna holds and pushes again only
+   * when Klarna's lines or amounts differ from the cart's latest version; otherwise as any change.
+   */
+  async resyncCart(tx: PrismaTransaction, cart: SessionCart): Promise<void> {
+    const session = await this.sessions.findByCart(tx, cart.id);
+    if (session?.pushOutcomeUnknown && session.status === 'active' && cart.orderData.orderLines.length > 0) {
+      const held = await this.readBack(session);
+      if (held && sameOrderContent(held, cart.orderData)) {
+        await this.sessions.markSynced(tx, session.id, cart.version, payloadHash(cart.orderData), null);
+        this.logger.log({ event: 'klarna_session.verified', cartId: cart.id, sessionId: session.sessionId });
+        return;
+      }
+    }
+    await this.syncCart(tx, cart, 'throw');
+  }
+
+  /** POST /carts/:id/klarna-session: the live session, or a new one (also when the wanted intent differs). */
   async openSession(
     tx: PrismaTransaction,
     cart: SessionCart,
+    intent: KlarnaSessionIntent,
   ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
     const existing = await this.sessions.findByCart(tx, cart.id);
-    if (existing && existing.status === 'active' && existing.expiresAt.getTime() > Date.now()) {
-      if (existing.syncedPayloadHash !== payloadHash(cart.orderData)) await this.syncCart(tx, cart);
+    if (
+      existing &&
+      existing.status === 'active' &&
+      existing.intent === intent &&
+      existing.expiresAt.getTime() > Date.now()
+    ) {
+      if (existing.syncedPayloadHash !== payloadHash(cart.orderData) || existing.pushOutcomeUnknown) {
+        await this.syncCart(tx, cart);
+      }
       const current = (await this.sessions.findByCart(tx, cart.id)) ?? existing;
       return { created: current.sessionId !== existing.sessionId, session: sessionAnswer(current) };
     }
@@ -101,7 +139,7 @@ export class KlarnaSessionService {
       throw new ConflictError('CART_EMPTY', 'Add at least one item before starting a Klarna session');
     }
     try {
-      const saved = await this.createSession(tx, cart, payloadHash(cart.orderData));
+      const saved = await this.createSession(tx, cart, payloadHash(cart.orderData), existing, intent);
       return { created: true, session: sessionAnswer(saved) };
     } catch (error) {
       throw this.asDomainError(error, cart.id);
@@ -113,7 +151,8 @@ export class KlarnaSessionService {
     const session = await this.sessions.findByCart(db, cart.id);
     if (!session) return null;
     const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
-    const inSync = live && session.syncedVersion === cart.version && session.lastSyncError === null;
+    const inSync =
+      live && session.syncedVersion === cart.version && session.lastSyncError === null && !session.pushOutcomeUnknown;
     const latestStatus = inSync ? await this.sessions.latestAuthorizationStatus(db, cart.id) : null;
     return cartState(session, {
       inSync,
@@ -136,6 +175,7 @@ export class KlarnaSessionService {
     mode: TransientFailureMode,
   ): Promise<KlarnaCartState> {
     try {
+      // Update session takes no idempotency key and needs none: the whole cart replaces the last one.
       const correlationId = await this.guarded('updateSession', () =>
         this.klarna.updateSession(session.sessionId, this.sessionRequest(cart)),
       );
@@ -155,7 +195,7 @@ export class KlarnaSessionService {
       if (error instanceof KlarnaApiError && error.isNotFound) {
         return this.replaceSession(tx, session, cart, hash, 'not_found', mode);
       }
-      // Klarna did not take the change, but the cart did change after any authorization.
+      // Klarna did not take the change (or may have), but the cart did change after any authorization.
       await this.sessions.staleActiveAuthorizations(tx, cart.id);
       return this.recordFailure(tx, session, cart, error, mode);
     }
@@ -170,7 +210,7 @@ export class KlarnaSessionService {
     mode: TransientFailureMode,
   ): Promise<KlarnaCartState> {
     try {
-      const saved = await this.createSession(tx, cart, hash);
+      const saved = await this.createSession(tx, cart, hash, session, session.intent as KlarnaSessionIntent);
       this.logger.log({
         event: 'klarna_session.replaced',
         cartId: cart.id,
@@ -184,14 +224,28 @@ export class KlarnaSessionService {
     }
   }
 
-  private async createSession(tx: PrismaTransaction, cart: SessionCart, hash: string): Promise<KlarnaSession> {
-    const created = await this.guarded('createSession', () =>
-      this.klarna.createSession({
-        ...this.sessionRequest(cart),
-        merchantUrls: {
-          authorization: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'authorization', cart.id),
-        },
-      }),
+  /**
+   * Create session with a Klarna-Idempotency-Key named by the cart, its version and the session it replaces:
+   * a repeat after a lost answer (here, or in the retry job) gets the session Klarna made, not a second one.
+   */
+  private async createSession(
+    tx: PrismaTransaction,
+    cart: SessionCart,
+    hash: string,
+    replaced: KlarnaSession | null,
+    intent: KlarnaSessionIntent,
+  ): Promise<KlarnaSession> {
+    const idempotencyKey = idempotencyKeyFor('session', cart.id, String(cart.version), replaced?.id ?? '-', intent);
+    const request: KlarnaSessionRequest = {
+      ...this.sessionRequest(cart),
+      intent: intent === 'buy' ? undefined : intent,
+      merchantUrls: {
+        authorization: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'authorization', cart.id),
+      },
+    };
+    const created = await withKlarnaRetries(
+      () => this.guarded('createSession', () => this.klarna.createSession(request, idempotencyKey)),
+      IN_REQUEST_RETRIES,
     );
     const saved = await this.sessions.saveNew(tx, {
       cartId: cart.id,
@@ -200,6 +254,7 @@ export class KlarnaSessionService {
       paymentMethodCategories: created.paymentMethodCategories as unknown as Prisma.InputJsonValue,
       purchaseCountry: cart.purchaseCountry,
       purchaseCurrency: cart.purchaseCurrency,
+      intent,
       expiresAt: new Date(Date.now() + SESSION_LIFETIME_MS),
       syncedVersion: cart.version,
       syncedPayloadHash: hash,
@@ -223,7 +278,9 @@ export class KlarnaSessionService {
       errorMessages: error.errorMessages,
       correlationId: error.correlationId ?? null,
     };
-    this.metrics.klarnaSyncFailures.inc({ reason: error.isTransient ? 'unavailable' : 'rejected' });
+    this.metrics.klarnaSyncFailures.inc({
+      reason: error.outcomeUnknown ? 'unknown' : error.isTransient ? 'unavailable' : 'rejected',
+    });
     this.logger.warn({
       event: 'klarna_session.sync_failed',
       cartId: cart.id,
@@ -231,21 +288,36 @@ export class KlarnaSessionService {
       cartVersion: cart.version,
       ...error.toLog(),
     });
+    await this.sessions.recordSyncError(tx, session.id, syncError, error.outcomeUnknown);
     if (error.isTransient) {
       if (mode === 'throw') throw error;
-      await this.jobs.send(
-        SESSION_SYNC_JOB,
-        { cartId: cart.id },
-        {
-          singletonKey: cart.id,
-          retryLimit: 20,
-          retryDelay: 1,
-          retryBackoff: true,
-        },
-      );
+      await this.scheduleSync(cart.id);
     }
-    await this.sessions.recordSyncError(tx, session.id, syncError);
     return cartState(session, { inSync: false, action: 'none', syncError });
+  }
+
+  async scheduleSync(cartId: string): Promise<void> {
+    await this.jobs.send(
+      SESSION_SYNC_JOB,
+      { cartId },
+      {
+        singletonKey: cartId,
+        retryLimit: 50,
+        retryDelay: 1,
+        retryBackoff: true,
+        retryDelayMax: Math.ceil(this.config.klarna.retryMaxDelayMs / 1000),
+      },
+    );
+  }
+
+  /** Reads what Klarna holds for a session; null when Klarna no longer has it (the next push replaces it). */
+  private async readBack(session: KlarnaSession): Promise<KlarnaSessionView | null> {
+    try {
+      return await this.klarna.readSession(session.sessionId);
+    } catch (error) {
+      if (error instanceof KlarnaApiError && error.isNotFound) return null;
+      throw error;
+    }
   }
 
   /** A Klarna call on the cart's path, skipped while the circuit is open (see circuit-breaker.ts). */
@@ -296,8 +368,8 @@ export class KlarnaSessionService {
   }
 
   /**
-   * Records an authorization token for the cart's session (idempotent per token). Its cart version is the
-   * version the session held: what the shopper's widget authorized.
+   * Records an authorization token for the cart's live session (idempotent per token). It is bound to that
+   * session and to the cart version the session held: what the shopper's widget authorized.
    */
   async recordAuthorization(
     tx: PrismaTransaction,
@@ -352,7 +424,8 @@ export class KlarnaSessionService {
 
   /**
    * Why an authorization cannot become an order for this cart version now, or undefined when it can:
-   * the session must hold exactly this cart, and the authorization must be the live one for it.
+   * the session it came from must be the live one, known to hold exactly this cart, and the authorization
+   * must be the live one for it.
    */
   async placementBlocker(
     db: PrismaTransaction,
@@ -363,16 +436,27 @@ export class KlarnaSessionService {
     if (authorization.status !== 'active') return 'stale';
     const session = await this.sessions.findByCart(db, cart.id);
     if (!session || session.id !== authorization.klarnaSessionId) return 'stale';
-    if (session.syncedVersion !== cart.version || session.lastSyncError !== null) return 'out_of_sync';
+    if (session.syncedVersion !== cart.version || session.lastSyncError !== null || session.pushOutcomeUnknown) {
+      return 'out_of_sync';
+    }
     if (authorization.cartVersion !== cart.version) return 'stale';
     return undefined;
   }
 
-  /** An order was created: the session is closed at Klarna and the token used. */
-  async completeCheckout(db: PrismaTransaction, cartId: string, authorizationId: string): Promise<void> {
-    const session = await this.sessions.findByCart(db, cartId);
-    if (session) await this.sessions.markCompleted(db, session.id);
-    await this.sessions.updateAuthorization(db, authorizationId, { status: 'consumed' });
+  /** The Klarna session an authorization came from (reconciliation reads that one, not the cart's live one). */
+  async sessionOf(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<KlarnaSession | null> {
+    return this.sessions.findById(db, authorization.klarnaSessionId);
+  }
+
+  /** Klarna's view of a session: `complete` once an order was created from it. */
+  readKlarnaSession(sessionId: string): Promise<KlarnaSessionView> {
+    return this.klarna.readSession(sessionId);
+  }
+
+  /** An order was created: the authorization's session is closed at Klarna and the token used. */
+  async completeCheckout(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<void> {
+    await this.sessions.markCompleted(db, authorization.klarnaSessionId);
+    await this.sessions.updateAuthorization(db, authorization.id, { status: 'consumed' });
   }
 
   /** The current session id of a cart: the authorization callback must name it. */
@@ -380,11 +464,64 @@ export class KlarnaSessionService {
     return (await this.sessions.findByCart(db, cartId))?.sessionId;
   }
 
+  /** The cart's live session (a customer token needs one opened with intent tokenize or buy_and_tokenize). */
+  async liveSession(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
+    return this.sessions.findByCart(db, cartId);
+  }
+
   async saveCustomerToken(
     db: PrismaTransaction,
     token: { cartId: string; tokenId: string; intendedUse: string; description: string },
   ): Promise<void> {
     await this.sessions.saveCustomerToken(db, token);
+  }
+
+  /** Queues the release at Klarna of the cart's authorizations that will never become orders (after commit). */
+  async scheduleRelease(cartId: string): Promise<void> {
+    await this.jobs.send(
+      RELEASE_AUTHORIZATIONS_JOB,
+      { cartId },
+      {
+        singletonKey: cartId,
+        retryLimit: 20,
+        retryDelay: 1,
+        retryBackoff: true,
+        retryDelayMax: Math.ceil(this.config.klarna.retryMaxDelayMs / 1000),
+      },
+    );
+  }
+
+  /**
+   * Releases at Klarna every authorization of the cart (or, without a cart, any) that will never become an order
+   * (Klarna: releasing is faster than letting it lapse, and frees the shopper's credit). Cancel authorization
+   * takes no idempotency key and needs none: 404 means it is gone already. A transient failure is thrown (the job
+   * retries). Returns how many were released.
+   */
+  async releaseUnusedAuthorizations(db: PrismaTransaction, cartId?: string): Promise<number> {
+    const pending = await this.sessions.unreleasedAuthorizations(db, { cartId, limit: 100 });
+    for (const authorization of pending) await this.release(db, authorization);
+    return pending.length;
+  }
+
+  /** Releases one authorization at Klarna now; 404 (already gone) counts as released. */
+  async release(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<void> {
+    try {
+      await withKlarnaRetries(() => this.klarna.cancelAuthorization(authorization.authorizationToken), {
+        attempts: 2,
+        backoffMs: 100,
+      });
+    } catch (error) {
+      if (!(error instanceof KlarnaApiError) || !error.isNotFound) {
+        this.logger.warn({
+          event: 'authorization.release_failed',
+          cartId: authorization.cartId,
+          ...(error instanceof KlarnaApiError ? error.toLog() : {}),
+        });
+        throw error;
+      }
+    }
+    await this.sessions.markReleased(db, authorization.id);
+    this.logger.log({ event: 'authorization.released', cartId: authorization.cartId });
   }
 }
 
@@ -408,5 +545,6 @@ function sessionAnswer(session: KlarnaSession): KlarnaSessionAnswer {
     paymentMethodCategories: session.paymentMethodCategories as unknown as KlarnaPaymentMethodCategory[],
     expiresAt: session.expiresAt.toISOString(),
     cartVersion: session.syncedVersion,
+    intent: session.intent as KlarnaSessionIntent,
   };
 }

@@ -1,4 +1,4 @@
-import type { KlarnaPaymentMethodCategory } from '../klarna/klarna.types.js';
+import type { KlarnaPaymentMethodCategory, KlarnaSessionIntent } from '../klarna/klarna.types.js';
 import type { SyncError } from './klarna-session.repository.js';
 
 /**
@@ -24,4 +24,5 @@ export interface KlarnaSessionAnswer {
   paymentMethodCategories: KlarnaPaymentMethodCategory[];
   expiresAt: string;
   cartVersion: number;
+  intent: KlarnaSessionIntent;
 }

@@ -8,6 +8,7 @@ const session = (overrides: Partial<SessionSnapshot> = {}): SessionSnapshot => (
   purchaseCountry: 'SE',
   purchaseCurrency: 'SEK',
   syncedPayloadHash: 'abc',
+  pushOutcomeUnknown: false,
   ...overrides,
 });
 const cart = (overrides: Partial<CartSnapshot> = {}): CartSnapshot => ({
@@ -25,6 +26,16 @@ describe('planSync', () => {
 
   it('pushes a changed payload to a live session', () => {
     expect(planSync(session(), cart(), now)).toEqual({ kind: 'update' });
+  });
+
+  it('pushes an identical payload again while an earlier push has an unknown outcome', () => {
+    expect(planSync(session({ syncedPayloadHash: 'def', pushOutcomeUnknown: true }), cart(), now)).toEqual({
+      kind: 'update',
+    });
+  });
+
+  it('replaces a session a newer one already replaced', () => {
+    expect(planSync(session({ status: 'replaced' }), cart(), now)).toEqual({ kind: 'recreate', reason: 'expired' });
   });
 
   it('sends nothing when the payload Klarna would receive is identical', () => {

@@ -5,11 +5,13 @@
  * session closes when an order is created from it; Klarna needs at least one order line.
  */
 export interface SessionSnapshot {
-  status: 'active' | 'completed' | 'expired';
+  status: 'active' | 'completed' | 'expired' | 'replaced';
   expiresAt: Date;
   purchaseCountry: string;
   purchaseCurrency: string;
   syncedPayloadHash: string;
+  /** An earlier push may or may not have reached Klarna (timeout, 5xx): what Klarna holds is not known. */
+  pushOutcomeUnknown: boolean;
 }
 
 export interface CartSnapshot {
@@ -30,13 +32,15 @@ export function planSync(session: SessionSnapshot | null, cart: CartSnapshot, no
   if (!session) return { kind: 'no_session' };
   if (cart.lineCount === 0) return { kind: 'hold', reason: 'cart_empty' };
   if (session.status === 'completed') return { kind: 'recreate', reason: 'completed' };
-  if (session.status === 'expired' || session.expiresAt.getTime() <= now.getTime()) {
+  if (session.status !== 'active' || session.expiresAt.getTime() <= now.getTime()) {
     return { kind: 'recreate', reason: 'expired' };
   }
   if (session.purchaseCountry !== cart.purchaseCountry || session.purchaseCurrency !== cart.purchaseCurrency) {
     return { kind: 'recreate', reason: 'market_changed' };
   }
-  if (session.syncedPayloadHash === cart.payloadHash) return { kind: 'unchanged' };
+  // After a push with an unknown outcome Klarna may hold a newer or an older cart than our last acknowledged one:
+  // equal fingerprints prove nothing then, so the cart is pushed again.
+  if (session.syncedPayloadHash === cart.payloadHash && !session.pushOutcomeUnknown) return { kind: 'unchanged' };
   return { kind: 'update' };
 }
 

@@ -11,7 +11,7 @@ export interface RecordedCall {
   at: string;
   correlation_id: string;
   /** Set when an injected fault shaped the answer. */
-  fault?: 'latency' | 'error' | 'timeout' | 'cut';
+  fault?: 'latency' | 'error' | 'timeout' | 'cut' | 'timeout-after' | 'unreadable';
 }
 
 export class CallLog {

@@ -58,10 +58,12 @@ const validFault = ajv.compile<FaultRuleInput>({
     operation: { enum: [...KLARNA_OPERATIONS] },
     latencyMs: count,
     errorRate: { type: 'number', minimum: 0, maximum: 1 },
-    errorStatus: { enum: [400, 403, 500, 503] },
+    errorStatus: { enum: [400, 403, 409, 429, 500, 502, 503] },
     timeout: { type: 'boolean' },
     failNext: count,
     cutConnectionAfterProcessing: count,
+    timeoutAfterProcessing: count,
+    unreadableAnswer: count,
   },
 });
 const validCallbackFaults = ajv.compile<Partial<CallbackFaults>>({

@@ -1,6 +1,7 @@
 /**
  * Injected faults for Klarna operations, set through POST /_sim/faults: latency, a share of 5xx answers,
- * never answering, failing the next N calls, and cutting the connection after a call was processed.
+ * never answering, failing the next N calls, and losing the answer of a call that was processed (cut connection,
+ * no answer at all, or an unreadable body).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -27,28 +28,42 @@ export interface FaultRuleInput {
   latencyMs?: number;
   /** Share (0..1) of calls answered with `errorStatus`. */
   errorRate?: number;
-  /** 500/503 for outages; 400/403 to see how a client handles Klarna refusing a call. */
-  errorStatus?: 400 | 403 | 500 | 503;
-  /** Never answer: the socket stays open until the client gives up or the simulator closes. */
+  /** 500/502/503 for outages, 429 for rate limiting; 400/403/409 to see how a client handles Klarna refusing a call. */
+  errorStatus?: 400 | 403 | 409 | 429 | 500 | 502 | 503;
+  /** Never answer, before processing: the socket stays open until the client gives up or the simulator closes. */
   timeout?: boolean;
   /** The next N calls answer `errorStatus` (default 500) without being processed. */
   failNext?: number;
   /** The next N calls are processed (state changes) but the socket is destroyed instead of answering. */
   cutConnectionAfterProcessing?: number;
+  /** The next N calls are processed (state changes) and then never answered: the answer is lost in a timeout. */
+  timeoutAfterProcessing?: number;
+  /** The next N calls are processed and answered 200 with a body that is not JSON (a proxy's error page). */
+  unreadableAnswer?: number;
 }
 
 export interface FaultRule extends FaultRuleInput {
   id: string;
 }
 
+/** What happens after a call was processed: answered, cut, never answered, or answered with an unreadable body. */
+export type AfterProcessing = 'answer' | 'cut' | 'hang' | 'unreadable';
+
 export interface FaultDecision {
   latencyMs: number;
   hang: boolean;
   errorStatus?: number;
-  cutAfterProcessing: boolean;
+  afterProcessing: AfterProcessing;
 }
 
-const NO_FAULT: FaultDecision = Object.freeze({ latencyMs: 0, hang: false, cutAfterProcessing: false });
+const NO_FAULT: FaultDecision = Object.freeze({ latencyMs: 0, hang: false, afterProcessing: 'answer' });
+
+/** The counters that act after processing, and what each does. */
+const AFTER_PROCESSING_COUNTERS = [
+  ['cutConnectionAfterProcessing', 'cut'],
+  ['timeoutAfterProcessing', 'hang'],
+  ['unreadableAnswer', 'unreadable'],
+] as const;
 
 export class FaultInjector {
   private rules: FaultRule[] = [];
@@ -73,7 +88,7 @@ export class FaultInjector {
     let latencyMs = 0;
     let hang = false;
     let errorStatus: number | undefined;
-    let cutAfterProcessing = false;
+    let afterProcessing: AfterProcessing = 'answer';
     for (const rule of this.rules) {
       if (rule.operation !== undefined && rule.operation !== operation) continue;
       latencyMs += rule.latencyMs ?? 0;
@@ -87,24 +102,24 @@ export class FaultInjector {
       }
     }
     if (!hang && errorStatus === undefined) {
-      const cutRule = this.rules.find(
-        (rule) =>
-          (rule.operation === undefined || rule.operation === operation) &&
-          (rule.cutConnectionAfterProcessing ?? 0) > 0,
-      );
-      if (cutRule) {
-        cutRule.cutConnectionAfterProcessing = (cutRule.cutConnectionAfterProcessing ?? 0) - 1;
-        cutAfterProcessing = true;
+      for (const rule of this.rules) {
+        if (rule.operation !== undefined && rule.operation !== operation) continue;
+        const counter = AFTER_PROCESSING_COUNTERS.find(([field]) => (rule[field] ?? 0) > 0);
+        if (!counter) continue;
+        const [field, effect] = counter;
+        rule[field] = (rule[field] ?? 0) - 1;
+        afterProcessing = effect;
+        break;
       }
     }
     this.rules = this.rules.filter((rule) => !isUsedUp(rule));
-    return { latencyMs, hang, errorStatus, cutAfterProcessing };
+    return { latencyMs, hang, errorStatus, afterProcessing };
   }
 }
 
 /** A rule made only of counters is gone once they reach zero. */
 function isUsedUp(rule: FaultRule): boolean {
   const lasting = (rule.latencyMs ?? 0) > 0 || rule.errorRate !== undefined || rule.timeout === true;
-  const counting = (rule.failNext ?? 0) > 0 || (rule.cutConnectionAfterProcessing ?? 0) > 0;
+  const counting = (rule.failNext ?? 0) > 0 || AFTER_PROCESSING_COUNTERS.some(([field]) => (rule[field] ?? 0) > 0);
   return !lasting && !counting;
 }

@@ -26,7 +26,10 @@ import { SimulatorState } from './state.js';
 const FAULT_ERROR_CODES: Record<number, string> = {
   400: 'BAD_VALUE',
   403: 'NOT_ALLOWED',
+  409: 'CONFLICT',
+  429: 'TOO_MANY_REQUESTS',
   500: 'INTERNAL_SERVER_ERROR',
+  502: 'TEMPORARILY_UNAVAILABLE',
   503: 'TEMPORARILY_UNAVAILABLE',
 };
 
@@ -65,8 +68,11 @@ interface KlarnaRoute {
   url: string;
   /** The spec schema the body must satisfy. */
   schema?: RequestSchema;
-  /** OM-SPEC: POST/PATCH on an order honour `Klarna-Idempotency-Key`. */
-  idempotent?: boolean;
+  /**
+   * Honours `Klarna-Idempotency-Key`: OM-SPEC on every POST/PATCH of an order (a key per order); KP-SPEC on create
+   * session, create order and customer token (a key alone).
+   */
+  idempotent?: 'per-order' | 'per-key';
   handle(params: Params, body: unknown): OperationResult;
 }
 
@@ -207,17 +213,25 @@ class SimulatorServer {
     }
 
     const answer = this.execute(route, request, body);
-    if (fault.cutAfterProcessing) {
-      call.fault = 'cut';
-      call.status = answer.status;
-      call.response = answer.body;
-      this.record(call);
-      reply.hijack();
-      request.raw.socket.destroy();
-      answer.afterResponse?.();
+    if (fault.afterProcessing === 'answer') {
+      this.finish(call, reply, answer);
       return;
     }
-    this.finish(call, reply, answer);
+    call.fault = fault.afterProcessing === 'hang' ? 'timeout-after' : fault.afterProcessing;
+    call.status = answer.status;
+    call.response = answer.body;
+    this.record(call);
+    if (fault.afterProcessing === 'unreadable' && answer.status < 300) {
+      // A 2xx whose body no client can read, as a misbehaving proxy in front of Klarna might send.
+      void reply.code(200).type('text/html').send('<html><body>502 upstream hiccup</body>');
+    } else if (fault.afterProcessing === 'unreadable') {
+      this.send(reply, answer);
+      return;
+    } else {
+      reply.hijack();
+      if (fault.afterProcessing === 'cut') request.raw.socket.destroy();
+    }
+    answer.afterResponse?.();
   }
 
   /** Auth, body, idempotent replay, then the operation itself; every failure becomes a Klarna error answer. */
@@ -238,7 +252,12 @@ class SimulatorServer {
     }
     const params = request.params as Params;
     const key = route.idempotent ? headerValue(request.headers['klarna-idempotency-key']) : undefined;
-    const answerKey = key === undefined ? undefined : `${route.operation}:${params.orderId}:${key}`;
+    const answerKey =
+      key === undefined
+        ? undefined
+        : route.idempotent === 'per-order'
+          ? `${route.operation}:${params.orderId}:${key}`
+          : `${route.operation}:${key}`;
     const replay = answerKey === undefined ? undefined : this.state.answerFor(answerKey, now);
     if (replay) return replay;
 
@@ -295,6 +314,7 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'POST',
       url: `${KP}/sessions`,
       schema: 'createSession',
+      idempotent: 'per-key',
       handle: (_params, body) => payments.createSession(body as SessionFields),
     },
     {
@@ -315,6 +335,7 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'POST',
       url: `${KP}/authorizations/:token/order`,
       schema: 'createOrder',
+      idempotent: 'per-key',
       handle: (params, body) => payments.createOrder(params.token, body as CreateOrderRequest),
     },
     {
@@ -328,6 +349,7 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'POST',
       url: `${KP}/authorizations/:token/customer-token`,
       schema: 'createCustomerToken',
+      idempotent: 'per-key',
       handle: (params, body) => payments.createCustomerToken(params.token, body as CustomerTokenRequest),
     },
     {
@@ -341,14 +363,14 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'PATCH',
       url: `${OM}/authorization`,
       schema: 'updateAuthorization',
-      idempotent: true,
+      idempotent: 'per-order',
       handle: (params, body) => orderManagement.updateAuthorization(params.orderId, body as UpdateAuthorizationRequest),
     },
     {
       operation: 'cancelOrder',
       method: 'POST',
       url: `${OM}/cancel`,
-      idempotent: true,
+      idempotent: 'per-order',
       handle: (params) => orderManagement.cancelOrder(params.orderId),
     },
     {
@@ -356,7 +378,7 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'POST',
       url: `${OM}/captures`,
       schema: 'captureOrder',
-      idempotent: true,
+      idempotent: 'per-order',
       handle: (params, body) => orderManagement.captureOrder(params.orderId, body as CaptureRequest),
     },
     {

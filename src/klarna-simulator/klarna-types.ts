@@ -37,6 +37,8 @@ export interface SessionFields extends Partial<OrderAmounts> {
   merchant_urls?: MerchantUrls;
   merchant_reference1?: string;
   merchant_reference2?: string;
+  /** KP-SPEC: buy (default), tokenize or buy_and_tokenize. */
+  intent?: string;
   [field: string]: unknown;
 }
 

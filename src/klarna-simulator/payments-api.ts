@@ -174,6 +174,13 @@ export class PaymentsApi {
    */
   createCustomerToken(token: string, body: CustomerTokenRequest): OperationResult {
     const authorization = this.validAuthorization(token);
+    // KP-SPEC session.intent: only a session opened to tokenize (or buy and tokenize) yields a customer token.
+    const intent = authorization.snapshot.intent ?? 'buy';
+    if (intent !== 'tokenize' && intent !== 'buy_and_tokenize') {
+      throw new KlarnaError(403, 'INVALID_OPERATION', [
+        `A customer token needs a session with intent tokenize or buy_and_tokenize, not ${intent}`,
+      ]);
+    }
     const problems = marketProblems(body);
     if (problems.length > 0) throw badValues(problems);
     const mismatches = (['purchase_country', 'purchase_currency'] as const).filter(

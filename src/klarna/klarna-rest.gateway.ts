@@ -14,6 +14,7 @@ import {
   orderDataToWire,
   orderLineToWire,
   requireField,
+  sessionFromWire,
 } from './klarna-wire.js';
 import type {
   CreatedKlarnaSession,
@@ -54,9 +55,15 @@ export class KlarnaRestGateway extends KlarnaGateway {
     });
   }
 
-  async createSession(request: KlarnaSessionRequest): Promise<CreatedKlarnaSession> {
+  async createSession(request: KlarnaSessionRequest, idempotencyKey: string): Promise<CreatedKlarnaSession> {
     const operation = 'createSession';
-    const response = await this.call(operation, 'POST', '/payments/v1/sessions', sessionToWire(request));
+    const response = await this.call(
+      operation,
+      'POST',
+      '/payments/v1/sessions',
+      sessionToWire(request),
+      idempotencyKey,
+    );
     const categories = (response.data as { payment_method_categories?: Record<string, unknown>[] })
       .payment_method_categories;
     return {
@@ -73,13 +80,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
 
   async readSession(sessionId: string): Promise<KlarnaSessionView> {
     const response = await this.call('readSession', 'GET', `/payments/v1/sessions/${encodeURIComponent(sessionId)}`);
-    const body = response.data as Record<string, unknown>;
-    return {
-      status: requireField('readSession', body, 'status', 'string'),
-      expiresAt: body.expires_at as string | undefined,
-      orderAmount: body.order_amount as number | undefined,
-      authorizationToken: body.authorization_token as string | undefined,
-    };
+    return sessionFromWire('readSession', response.data);
   }
 
   async updateSession(sessionId: string, request: KlarnaSessionRequest): Promise<string | undefined> {
@@ -92,7 +93,11 @@ export class KlarnaRestGateway extends KlarnaGateway {
     return correlationIdOf(response);
   }
 
-  async placeOrder(authorizationToken: string, request: KlarnaOrderRequest): Promise<PlacedKlarnaOrder> {
+  async placeOrder(
+    authorizationToken: string,
+    request: KlarnaOrderRequest,
+    idempotencyKey: string,
+  ): Promise<PlacedKlarnaOrder> {
     const operation = 'createOrder';
     const response = await this.call(
       operation,
@@ -105,6 +110,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
         merchant_urls: merchantUrlsToWire(request.merchantUrls),
         auto_capture: request.autoCapture,
       },
+      idempotencyKey,
     );
     return {
       orderId: requireField(operation, response.data, 'order_id', 'string'),
@@ -125,6 +131,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
   async createCustomerToken(
     authorizationToken: string,
     request: KlarnaCustomerTokenRequest,
+    idempotencyKey: string,
   ): Promise<KlarnaCustomerToken> {
     const operation = 'createCustomerToken';
     const response = await this.call(
@@ -140,6 +147,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
         billing_address: addressToWire(request.billingAddress),
         customer: customerToWire(request.customer),
       },
+      idempotencyKey,
     );
     const body = response.data as { redirect_url?: string };
     return {
@@ -216,15 +224,15 @@ export class KlarnaRestGateway extends KlarnaGateway {
       if (error instanceof KlarnaApiError) throw error;
       const timedOut = error instanceof AxiosError && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT');
       outcome = timedOut ? 'timeout' : 'network_error';
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.debug({ event: 'klarna.call_failed', operation, reason });
+      // The raw reason can name hosts and addresses: it stays in a debug log and never reaches an answer.
+      this.logger.debug({ event: 'klarna.call_failed', operation, reason: (error as Error)?.message });
       throw new KlarnaApiError(
         operation,
         undefined,
         timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
-        [reason],
+        [timedOut ? 'Klarna did not answer in time' : 'The connection to Klarna failed'],
         undefined,
-        outcome === 'timeout' ? 'timeout' : 'network',
+        timedOut ? 'timeout' : 'network',
       );
     } finally {
       this.metrics.observeKlarnaCall(operation, outcome, (performance.now() - started) / 1000);
@@ -236,6 +244,7 @@ function sessionToWire(request: KlarnaSessionRequest): Record<string, unknown> {
   const wire: Record<string, unknown> = { ...orderDataToWire(request) };
   if (request.merchantUrls) wire.merchant_urls = merchantUrlsToWire(request.merchantUrls);
   if (request.merchantReference1) wire.merchant_reference1 = request.merchantReference1;
+  if (request.intent) wire.intent = request.intent;
   return wire;
 }
 

@@ -6,6 +6,7 @@ import type {
   KlarnaMerchantUrls,
   KlarnaOrderData,
   KlarnaOrderLine,
+  KlarnaSessionView,
 } from './klarna.types.js';
 
 /** Klarna's snake_case JSON, produced from and read into our camelCase types. */
@@ -108,7 +109,15 @@ export function requireField<T extends 'string' | 'number' | 'object'>(
 ): T extends 'string' ? string : T extends 'number' ? number : Json {
   const value = (body as Json | null)?.[field];
   if (typeof value !== type || value === null) {
-    throw new KlarnaApiError(operation, 200, 'INVALID_RESPONSE', [`Klarna's answer lacks ${field}`], undefined, 'http');
+    // A 2xx we cannot read: Klarna did it, we do not know the result (retry with the same idempotency key).
+    throw new KlarnaApiError(
+      operation,
+      200,
+      'INVALID_RESPONSE',
+      [`Klarna's answer lacks ${field}`],
+      undefined,
+      'unreadable',
+    );
   }
   return value as T extends 'string' ? string : T extends 'number' ? number : Json;
 }
@@ -129,5 +138,19 @@ export function managedOrderFromWire(operation: string, body: unknown): KlarnaMa
     merchantReference1: json.merchant_reference1 as string | undefined,
     merchantReference2: json.merchant_reference2 as string | undefined,
     expiresAt: json.expires_at as string | undefined,
+  };
+}
+
+/** Read session: what Klarna holds for it (compared with our cart after an update whose outcome was unknown). */
+export function sessionFromWire(operation: string, body: unknown): KlarnaSessionView {
+  const json = body as Json;
+  return {
+    status: requireField(operation, body, 'status', 'string'),
+    expiresAt: json.expires_at as string | undefined,
+    purchaseCurrency: json.purchase_currency as string | undefined,
+    orderAmount: json.order_amount as number | undefined,
+    orderTaxAmount: json.order_tax_amount as number | undefined,
+    orderLines: Array.isArray(json.order_lines) ? (json.order_lines as Json[]).map(orderLineFromWire) : [],
+    authorizationToken: json.authorization_token as string | undefined,
   };
 }

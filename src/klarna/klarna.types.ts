@@ -64,9 +64,13 @@ export interface KlarnaOrderData {
   customer?: KlarnaCustomer;
 }
 
+/** KP-SPEC session.intent: buy (default), or a customer token for recurring purchases with or without a buy. */
+export type KlarnaSessionIntent = 'buy' | 'tokenize' | 'buy_and_tokenize';
+
 export interface KlarnaSessionRequest extends KlarnaOrderData {
   merchantUrls?: KlarnaMerchantUrls;
   merchantReference1?: string;
+  intent?: KlarnaSessionIntent;
 }
 
 export interface KlarnaPaymentMethodCategory {
@@ -85,7 +89,10 @@ export interface CreatedKlarnaSession {
 export interface KlarnaSessionView {
   status: string;
   expiresAt?: string;
+  purchaseCurrency?: string;
   orderAmount?: number;
+  orderTaxAmount?: number;
+  orderLines: KlarnaOrderLine[];
   authorizationToken?: string;
 }
 

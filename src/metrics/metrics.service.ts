@@ -35,6 +35,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly ordersNeedingAttention = new Gauge({
+    name: 'orders_needing_attention',
+    help: 'Orders whose Klarna outcome stayed unknown past PLACEMENT_ATTENTION_AFTER_MS (GET /ops/attention)',
+    registers: [this.registry],
+  });
+
+  readonly ordersNeedingAttentionTotal = new Counter({
+    name: 'orders_needing_attention_total',
+    help: 'Placements handed to ops because their Klarna outcome stayed unknown',
+    registers: [this.registry],
+  });
+
+  readonly unmatchedKlarnaOrders = new Counter({
+    name: 'klarna_orders_unmatched_total',
+    help: 'Klarna orders we could not match to an order of ours, by reason (kept in GET /ops/attention)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,11 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DomainError, KlarnaUnavailableError } from '../common/errors.js';
+import { PrismaService } from '../database/prisma.service.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
+import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { OrderService, PLACE_FROM_CALLBACK_JOB, RECONCILE_ORDER_JOB } from './order.service.js';
+import { COMPLETE_PLACEMENT_JOB, OrderService, PLACE_FROM_CALLBACK_JOB } from './order.service.js';
 
 const SWEEP_INTERVAL_MS = 30_000;
 
-/** Places orders from Klarna's authorization callback, reconciles lost placements, reports stuck ones. */
+/**
+ * Places orders from Klarna's authorization callback, completes placements whose outcome is unknown, reports
+ * open ones and releases authorizations that will never become orders.
+ */
 @Injectable()
 export class OrderJobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OrderJobsWorker.name);
@@ -14,14 +20,24 @@ export class OrderJobsWorker implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly jobs: JobQueueService,
     private readonly orders: OrderService,
+    private readonly klarnaSessions: KlarnaSessionService,
+    private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.jobs.work<{ cartId: string; authorizationToken: string }>(PLACE_FROM_CALLBACK_JOB, async (job) => {
-      await this.orders.placeFromCallback(job.cartId, job.authorizationToken);
+      try {
+        await this.orders.placeFromCallback(job.cartId, job.authorizationToken);
+      } catch (error) {
+        // A refusal is an answer (recorded on the order); only an unknown outcome is worth a retry.
+        if (!(error instanceof DomainError) || error instanceof KlarnaUnavailableError) throw error;
+        this.logger.log({ event: 'order.callback_placement_refused', cartId: job.cartId, code: error.code });
+      }
     });
-    await this.jobs.work<{ orderId: string }>(RECONCILE_ORDER_JOB, (job) => this.orders.reconcile(job.orderId));
+    await this.jobs.work<{ orderId: string }>(COMPLETE_PLACEMENT_JOB, (job) =>
+      this.orders.completePlacement(job.orderId),
+    );
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
@@ -32,7 +48,10 @@ export class OrderJobsWorker implements OnApplicationBootstrap, OnApplicationShu
 
   private async sweep(): Promise<void> {
     try {
-      this.metrics.ordersStuckPlacing.set(await this.orders.sweepStuckPlacements());
+      const { stuck, needingAttention } = await this.orders.sweepOpenPlacements();
+      this.metrics.ordersStuckPlacing.set(stuck);
+      this.metrics.ordersNeedingAttention.set(needingAttention);
+      await this.klarnaSessions.releaseUnusedAuthorizations(this.prisma);
     } catch (error) {
       this.logger.error({ event: 'order.sweep_failed', err: error });
     }

@@ -19,6 +19,15 @@ describe('order state', () => {
     expect(advanceStatus('confirmed', 'cancelled')).toBe('cancelled');
     expect(advanceStatus('cancelled', 'confirmed')).toBe('cancelled');
   });
+
+  it('resolves a placement that needed attention forward, and never reopens a failed one', () => {
+    expect(advanceStatus('placing', 'needs_attention')).toBe('needs_attention');
+    expect(advanceStatus('needs_attention', 'placed')).toBe('placed');
+    expect(advanceStatus('needs_attention', 'placing')).toBe('needs_attention');
+    expect(advanceStatus('failed', 'placed')).toBe('failed');
+    expect(advanceStatus('failed', 'cancelled')).toBe('failed');
+    expect(advanceStatus('cancelled', 'failed')).toBe('cancelled');
+  });
 });
 
 describe('amendmentBlocker', () => {
@@ -34,6 +43,8 @@ describe('amendmentBlocker', () => {
     [{ ...order, klarnaStatus: 'CANCELLED' }, 10_000, 'cancelled at Klarna'],
     [{ ...order, klarnaStatus: 'EXPIRED' }, 10_000, 'expired at Klarna'],
     [{ ...order, status: 'cancelled' as const }, 10_000, 'the order is cancelled'],
+    [{ ...order, status: 'failed' as const }, 10_000, 'the order is failed'],
+    [{ ...order, status: 'needs_attention' as const }, 10_000, 'still being placed'],
   ])('refuses %j with %i: %s', (state, amount, reason) => {
     expect(amendmentBlocker(state, amount)).toContain(reason);
   });

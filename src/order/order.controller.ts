@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import { randomUUID } from 'node:crypto';
 import { OpsApiKeyGuard } from '../common/ops-api-key.guard.js';
 import { UuidParam } from '../common/validation.js';
-import { AmendOrderDto } from './dto/order.dto.js';
+import { AmendOrderDto, ResolvePlacementDto } from './dto/order.dto.js';
 import { OrderManagementService } from './order-management.service.js';
 import { OrderService } from './order.service.js';
 import type { OrderView } from './order.types.js';
@@ -33,6 +33,18 @@ export class OrderController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<OrderView> {
     return this.management.amend(orderId, dto, requestKey(idempotencyKey));
+  }
+
+  @Post(':orderId/resolve')
+  @HttpCode(200)
+  @UseGuards(OpsApiKeyGuard)
+  @ApiBearerAuth('ops')
+  @ApiOperation({
+    summary:
+      'Operations: settle a placement whose outcome stayed unknown, by the Klarna order id found (matched on merchant_reference1) or as having no Klarna order',
+  })
+  resolve(@UuidParam('orderId') orderId: string, @Body() dto: ResolvePlacementDto): Promise<OrderView> {
+    return this.orders.resolvePlacement(orderId, dto);
   }
 
   @Post(':orderId/cancel')

@@ -3,6 +3,7 @@ import { CartModule } from '../cart/cart.module.js';
 import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
 import { CheckoutController } from './checkout.controller.js';
 import { CustomerTokenService } from './customer-token.service.js';
+import { OpsAttentionController } from './ops-attention.controller.js';
 import { OrderJobsWorker } from './order-jobs.worker.js';
 import { OrderManagementService } from './order-management.service.js';
 import { OrderController } from './order.controller.js';
@@ -11,7 +12,7 @@ import { OrderService } from './order.service.js';
 
 @Module({
   imports: [CartModule, KlarnaSessionModule],
-  controllers: [CheckoutController, OrderController],
+  controllers: [CheckoutController, OrderController, OpsAttentionController],
   providers: [OrderRepository, OrderService, OrderManagementService, CustomerTokenService, OrderJobsWorker],
   exports: [OrderService],
 })

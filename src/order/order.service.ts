@@ -4,10 +4,10 @@ import { CartService } from '../cart/cart.service.js';
 import { AppConfig } from '../config/app-config.js';
 import {
   ConflictError,
+  DomainError,
   KlarnaUnavailableError,
   NotFoundError,
   UnprocessableError,
-  type DomainError,
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
@@ -15,33 +15,54 @@ import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
 import { KlarnaGateway } from '../klarna/klarna-gateway.js';
-import type { KlarnaManagedOrder, KlarnaOrderData } from '../klarna/klarna.types.js';
+import { withKlarnaRetries } from '../klarna/klarna-retry.js';
+import type { KlarnaManagedOrder, KlarnaOrderData, PlacedKlarnaOrder } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
-import { advanceStatus, statusFromKlarna } from './order-state.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { advanceStatus, isUnresolved, statusFromKlarna } from './order-state.js';
 import { OrderRepository } from './order.repository.js';
 import type { OrderRecord, OrderView, PlacementAnswer } from './order.types.js';
 
 export const PLACE_FROM_CALLBACK_JOB = 'order.place-from-callback';
-export const RECONCILE_ORDER_JOB = 'order.reconcile';
+/** Completes a placement whose Klarna outcome is not known yet (the job name predates this wording). */
+export const COMPLETE_PLACEMENT_JOB = 'order.reconcile';
+
+/** Klarna keeps an idempotency key's answer for 24 hours: after that a retry can no longer find the order. */
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** The storefront's request tries create order twice at most; the background job goes on from there. */
+const IN_REQUEST_RETRIES = { attempts: 2, backoffMs: 150 };
 
 type Phase1 =
   | { kind: 'existing'; order: OrderRecord }
   | { kind: 'already_ordered'; authorization: KlarnaAuthorization; source: 'storefront' | 'callback' }
   | { kind: 'authorized' }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'place'; order: OrderRecord; token: string; orderData: KlarnaOrderData; cartId: string }
+  | { kind: 'place'; order: OrderRecord; authorization: KlarnaAuthorization; orderData: KlarnaOrderData }
   | { kind: 'refused'; error: DomainError };
+
+/** What one attempt at create order (with its retries) came to. */
+type AttemptOutcome =
+  | { kind: 'placed'; order: OrderRecord }
+  | { kind: 'refused'; error: DomainError }
+  | { kind: 'unknown'; reason: string; correlationId?: string };
 
 export type PlacementOutcome =
   | { kind: 'placed'; created: boolean; answer: PlacementAnswer }
   | { kind: 'authorized' }
   | { kind: 'skipped'; reason: string };
 
+/** What a push or notification did: acted on, or not for us (then it is not marked processed). */
+export type KlarnaOrderCallbackOutcome = 'applied' | 'not_ours';
+
 /**
- * Turns an authorization into exactly one Klarna order per cart. The cart's row lock serialises the
- * storefront's call, Klarna's authorization callback and double clicks; the order row (`placing`) is
- * committed before Klarna is called so a crash in between is completed by Klarna's push or by
- * reconciliation, never by a blind retry of a token that may already be spent.
+ * Turns an authorization into exactly one Klarna order per cart, or a released token. The cart's row lock
+ * serialises the storefront's call, Klarna's authorization callback and double clicks; the order row
+ * (`placing`, its id the Klarna-Idempotency-Key) is committed before Klarna is called, and the cart refuses
+ * every change until the outcome is known. An unknown outcome (timeout, 5xx, cut connection, 429, an
+ * unreadable answer) is retried with the same key, from the request and then from a job, never guessed: a
+ * 4xx settles it as `failed` only when no earlier attempt under the key could have reached Klarna, or when the
+ * authorization's own session shows Klarna made no order. Unresolved past PLACEMENT_ATTENTION_AFTER_MS it
+ * becomes `needs_attention` for ops. No order row is ever deleted.
  */
 @Injectable()
 export class OrderService {
@@ -55,6 +76,7 @@ export class OrderService {
     private readonly klarnaSessions: KlarnaSessionService,
     private readonly klarna: KlarnaGateway,
     private readonly jobs: JobQueueService,
+    private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {
     this.transactionOptions = transactionOptionsFor(config);
@@ -69,8 +91,8 @@ export class OrderService {
   async placeReviewedOrder(cartId: string): Promise<PlacementOutcome> {
     const authorization = await this.klarnaSessions.latestActiveAuthorization(this.prisma, cartId);
     if (!authorization) {
-      const existing = await this.orders.findByCart(this.prisma, cartId);
-      if (existing) return { kind: 'placed', created: false, answer: placementAnswer(existing) };
+      const existing = await this.orders.findLiveByCart(this.prisma, cartId);
+      if (existing) return { kind: 'placed', created: false, answer: await this.answerFor(existing) };
       await this.carts.getCart(cartId);
       throw new ConflictError('REAUTHORIZATION_REQUIRED', 'No live authorization: reauthorize with Klarna first');
     }
@@ -114,41 +136,60 @@ export class OrderService {
   }
 
   /**
-   * Klarna's push or notification for one of our orders: never trusts the request; reads the order from
-   * Order Management and moves ours forward. Returns false when the Klarna order is not the cart's.
+   * Klarna's push or notification for the cart: never trusts the request; reads the order from Order
+   * Management, matches it to ours by `merchant_reference1` (our order id) and the signed cart, completes a
+   * placement whose answer was lost and moves the order forward. A Klarna order naming none of our orders is
+   * kept as unmatched for ops.
    */
-  async applyKlarnaOrder(cartId: string, klarnaOrderId: string): Promise<boolean> {
+  async applyKlarnaOrder(cartId: string, klarnaOrderId: string): Promise<KlarnaOrderCallbackOutcome> {
     let klarnaOrder: KlarnaManagedOrder;
     try {
-      klarnaOrder = await this.klarna.getOrder(klarnaOrderId);
+      klarnaOrder = await withKlarnaRetries(() => this.klarna.getOrder(klarnaOrderId), IN_REQUEST_RETRIES);
     } catch (error) {
-      if (error instanceof KlarnaApiError && error.isNotFound) return false;
+      if (error instanceof KlarnaApiError && error.isNotFound) return 'not_ours';
       if (error instanceof KlarnaApiError && error.isTransient) {
         // A 503 makes Klarna deliver the callback again later.
         throw new KlarnaUnavailableError('Klarna Order Management is not answering', error.correlationId);
       }
       throw error;
     }
+    const reference = klarnaOrder.merchantReference1 ?? null;
     return this.prisma.$transaction(async (tx) => {
-      const order = await this.orders.findByCart(tx, cartId);
-      if (!order || klarnaOrder.merchantReference1 !== order.id) return false;
-      if (order.status === 'placing') await this.finishPlacement(tx, order, klarnaOrder);
+      const order = reference && isUuid(reference) ? await this.orders.findById(tx, reference) : null;
+      if (!order) {
+        await this.recordUnmatched(tx, klarnaOrder, cartId, 'unknown_merchant_reference');
+        return 'not_ours';
+      }
+      if (order.cartId !== cartId) {
+        this.logger.warn({ event: 'webhook.cart_mismatch', cartId, orderId: order.id, klarnaOrderId });
+        return 'not_ours';
+      }
+      if (order.status === 'failed' || (order.klarnaOrderId && order.klarnaOrderId !== klarnaOrderId)) {
+        await this.recordUnmatched(
+          tx,
+          klarnaOrder,
+          cartId,
+          order.status === 'failed' ? 'order_failed' : 'second_order',
+        );
+        return 'not_ours';
+      }
+      if (isUnresolved(order.status)) await this.finishPlacement(tx, order, klarnaOrder);
       await this.applyManagedState(tx, order, klarnaOrder);
-      return true;
+      return 'applied';
     }, this.transactionOptions);
   }
 
-  /** Moves our order to what Order Management says, forward only. */
+  /** Moves our order to what Order Management says, forward only (enforced in SQL). */
   async applyManagedState(tx: PrismaTransaction, order: OrderRecord, klarnaOrder: KlarnaManagedOrder): Promise<void> {
-    const next = advanceStatus(order.status === 'placing' ? 'placed' : order.status, statusFromKlarna(klarnaOrder));
-    await this.orders.updateState(tx, order.id, {
-      status: next,
+    const wanted = advanceStatus(isUnresolved(order.status) ? 'placed' : order.status, statusFromKlarna(klarnaOrder));
+    const after = await this.orders.advanceState(tx, order.id, {
+      status: wanted,
       fraudStatus: klarnaOrder.fraudStatus,
       capturedAmount: klarnaOrder.capturedAmount,
     });
-    if (next !== order.status) {
+    if (after && after.status !== order.status) {
       this.logger.log({
-        event: `order.${next}`,
+        event: `order.${after.status}`,
         orderId: order.id,
         cartId: order.cartId,
         klarnaOrderId: klarnaOrder.orderId,
@@ -157,60 +198,118 @@ export class OrderService {
   }
 
   /**
-   * An order left `placing` (Klarna's answer was lost): the session tells whether Klarna created an order.
-   * Completed: wait for Klarna's push (it carries the order id). Not completed: Klarna has no order, so the
-   * token was not spent and placing again is safe.
+   * The background job for a placement whose outcome is open: create order again with the same idempotency key
+   * (Klarna answers with the one order it made, or makes it now). Throws while the outcome stays unknown, so the
+   * job is retried with backoff; gives up (leaving it to ops) once Klarna no longer keeps the key.
    */
-  async reconcile(orderId: string): Promise<void> {
+  async completePlacement(orderId: string): Promise<void> {
     const order = await this.orders.findById(this.prisma, orderId);
-    if (!order || order.status !== 'placing') return;
-    if (order.klarnaOrderId) {
-      await this.applyKlarnaOrder(order.cartId, order.klarnaOrderId);
+    if (!order || !isUnresolved(order.status) || !order.authorizationId) return;
+    if (Date.now() - order.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+      this.logger.warn({ event: 'order.retry_window_over', orderId, cartId: order.cartId });
       return;
     }
-    const authorization = order.authorizationId
-      ? await this.klarnaSessions.findAuthorizationById(this.prisma, order.authorizationId)
-      : null;
-    const sessionStatus = await this.klarnaSessionStatus(order.cartId);
-    if (sessionStatus === 'complete') {
-      this.logger.warn({ event: 'order.awaiting_push', orderId, cartId: order.cartId });
-      throw new Error(`Order ${orderId}: Klarna created it; waiting for Klarna's push`);
-    }
-    if (!authorization || sessionStatus === 'gone') {
-      await this.prisma.$transaction((tx) => this.abandonPlacement(tx, order, authorization, 'expired'));
-      return;
-    }
-    this.logger.log({ event: 'order.placement_retried', orderId, cartId: order.cartId });
+    const authorization = await this.klarnaSessions.findAuthorizationById(this.prisma, order.authorizationId);
+    if (!authorization) return;
     const { sessionCart } = await this.prisma.$transaction((tx) => this.carts.lockForCheckout(tx, order.cartId));
-    await this.callKlarna({
-      kind: 'place',
-      order,
-      token: authorization.authorizationToken,
-      orderData: sessionCart.orderData,
-      cartId: order.cartId,
+    this.logger.log({ event: 'order.placement_retried', orderId, cartId: order.cartId });
+    const outcome = await this.attemptPlacement(order, authorization, sessionCart.orderData, {
+      attempts: 1,
+      backoffMs: 0,
     });
-  }
-
-  /** Whether Klarna created an order from the cart's session (`complete`), or the session is gone. */
-  private async klarnaSessionStatus(cartId: string): Promise<'complete' | 'incomplete' | 'gone'> {
-    const sessionId = await this.klarnaSessions.sessionIdOf(this.prisma, cartId);
-    if (!sessionId) return 'gone';
-    try {
-      return (await this.klarna.readSession(sessionId)).status === 'complete' ? 'complete' : 'incomplete';
-    } catch (error) {
-      if (error instanceof KlarnaApiError && error.isNotFound) return 'gone';
-      throw error;
+    if (outcome.kind === 'unknown') {
+      throw new KlarnaUnavailableError(`Order ${orderId}: ${outcome.reason}; retrying`, outcome.correlationId);
     }
   }
 
-  /** Orders stuck in `placing` longer than a minute: reported and handed to reconciliation. */
-  async sweepStuckPlacements(): Promise<number> {
-    const stuck = await this.orders.placingOlderThan(this.prisma, new Date(Date.now() - 60_000));
+  /**
+   * Every 30 s: placements open for over a minute are logged and handed to the job; those open past
+   * PLACEMENT_ATTENTION_AFTER_MS become `needs_attention` (logged, counted, listed for ops). Returns the number
+   * of open placements.
+   */
+  async sweepOpenPlacements(): Promise<{ stuck: number; needingAttention: number }> {
+    const now = Date.now();
+    const stuck = await this.orders.withStatusOlderThan(this.prisma, 'placing', new Date(now - 60_000));
     for (const order of stuck) {
-      this.logger.warn({ event: 'order.stuck_placing', orderId: order.id, cartId: order.cartId });
-      await this.scheduleReconciliation(order.id, 0);
+      if (now - order.createdAt.getTime() > this.config.placementAttentionAfterMs) {
+        await this.markNeedsAttention(order.id, order.cartId, 'Klarna has not confirmed the outcome in time');
+      } else {
+        this.logger.warn({ event: 'order.stuck_placing', orderId: order.id, cartId: order.cartId });
+      }
+      await this.scheduleCompletion(order.id, 0);
     }
-    return stuck.length;
+    for (const order of await this.orders.withStatusOlderThan(this.prisma, 'needs_attention', new Date(now))) {
+      await this.scheduleCompletion(order.id, 0);
+    }
+    return {
+      stuck: await this.orders.countByStatus(this.prisma, 'placing'),
+      needingAttention: await this.orders.countByStatus(this.prisma, 'needs_attention'),
+    };
+  }
+
+  /** GET /ops/attention: orders ops must resolve, and Klarna orders we could not match. */
+  async attentionList(): Promise<{ orders: (OrderView & { attentionReason: string | null })[]; unmatched: object[] }> {
+    const orders = await this.orders.needingAttention(this.prisma);
+    const unmatched = await this.orders.unresolvedUnmatched(this.prisma);
+    return {
+      orders: orders.map((order) => ({ ...orderView(order), attentionReason: order.attentionReason })),
+      unmatched: unmatched.map((row) => ({
+        klarnaOrderId: row.klarnaOrderId,
+        cartId: row.cartId,
+        merchantReference1: row.merchantReference1,
+        reason: row.reason,
+        correlationId: row.correlationId,
+        firstSeenAt: row.firstSeenAt.toISOString(),
+        lastSeenAt: row.lastSeenAt.toISOString(),
+      })),
+    };
+  }
+
+  /**
+   * POST /orders/:id/resolve (ops): an open placement is settled by the Klarna order id ops found (read from
+   * Order Management and matched on merchant_reference1), or declared to have no Klarna order (the token is
+   * released and the cart opens again).
+   */
+  async resolvePlacement(
+    orderId: string,
+    resolution: { klarnaOrderId?: string; noKlarnaOrder?: boolean },
+  ): Promise<OrderView> {
+    const order = await this.orders.findById(this.prisma, orderId);
+    if (!order) throw new NotFoundError('ORDER_NOT_FOUND', `Order ${orderId} does not exist`);
+    if (!isUnresolved(order.status)) {
+      throw new ConflictError('ORDER_NOT_MODIFIABLE', `Order ${orderId} is ${order.status}, not awaiting an outcome`);
+    }
+    if (resolution.klarnaOrderId) {
+      let klarnaOrder: KlarnaManagedOrder;
+      try {
+        klarnaOrder = await this.klarna.getOrder(resolution.klarnaOrderId);
+      } catch (error) {
+        if (error instanceof KlarnaApiError && error.isNotFound) {
+          throw new ConflictError('KLARNA_ORDER_MISMATCH', 'Klarna has no such order', error.correlationId);
+        }
+        throw asUnavailable(error);
+      }
+      if (klarnaOrder.merchantReference1 !== order.id) {
+        throw new ConflictError(
+          'KLARNA_ORDER_MISMATCH',
+          `Klarna order ${klarnaOrder.orderId} belongs to merchant reference ${klarnaOrder.merchantReference1 ?? 'none'}, not ${order.id}`,
+        );
+      }
+      await this.prisma.$transaction(async (tx) => {
+        await this.finishPlacement(tx, order, klarnaOrder);
+        await this.applyManagedState(tx, order, klarnaOrder);
+        await this.orders.resolveUnmatched(tx, klarnaOrder.orderId);
+      }, this.transactionOptions);
+      this.logger.warn({ event: 'order.resolved', orderId, cartId: order.cartId, klarnaOrderId: klarnaOrder.orderId });
+    } else {
+      await this.refusePlacement(
+        order,
+        { failureStatus: 0, failureCode: 'RESOLVED_NO_KLARNA_ORDER', correlationId: null },
+        'cancelled',
+      );
+      this.logger.warn({ event: 'order.resolved', orderId, cartId: order.cartId, klarnaOrderId: null });
+    }
+    return this.getOrder(orderId);
   }
 
   private async place(
@@ -223,20 +322,43 @@ export class OrderService {
     );
     switch (phase1.kind) {
       case 'existing':
-        return { kind: 'placed', created: false, answer: placementAnswer(await this.awaitPlacement(phase1.order)) };
+        return { kind: 'placed', created: false, answer: await this.answerFor(phase1.order) };
       case 'already_ordered':
-        await this.releaseAuthorization(phase1.authorization);
+        await this.releaseNow(phase1.authorization);
         if (phase1.source === 'callback') return { kind: 'skipped', reason: 'cart_ordered' };
         throw new ConflictError('ALREADY_ORDERED', 'This cart is already ordered; the new authorization was released');
       case 'authorized':
+        await this.klarnaSessions.scheduleRelease(cartId);
         return { kind: 'authorized' };
       case 'skipped':
         this.logger.log({ event: 'order.callback_skipped', cartId, reason: phase1.reason });
         return { kind: 'skipped', reason: phase1.reason };
       case 'refused':
         throw phase1.error;
-      case 'place':
-        return { kind: 'placed', created: true, answer: placementAnswer(await this.callKlarna(phase1)) };
+      case 'place': {
+        // A new authorization supersedes older ones: release them (after commit).
+        await this.klarnaSessions.scheduleRelease(cartId);
+        let outcome: AttemptOutcome;
+        try {
+          outcome = await this.attemptPlacement(
+            phase1.order,
+            phase1.authorization,
+            phase1.orderData,
+            IN_REQUEST_RETRIES,
+          );
+        } catch (error) {
+          // Whatever went wrong here (a database failure after Klarna's answer included), the job completes it.
+          await this.scheduleCompletion(phase1.order.id, 1).catch(() => undefined);
+          throw error;
+        }
+        if (outcome.kind === 'placed') return { kind: 'placed', created: true, answer: placementAnswer(outcome.order) };
+        if (outcome.kind === 'refused') throw outcome.error;
+        await this.scheduleCompletion(phase1.order.id, 1);
+        throw new KlarnaUnavailableError(
+          `Klarna did not confirm order ${phase1.order.id} (${outcome.reason}); it is being completed, ask again shortly`,
+          outcome.correlationId,
+        );
+      }
     }
   }
 
@@ -247,7 +369,7 @@ export class OrderService {
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<Phase1> {
     const { cart, sessionCart } = await this.carts.lockForCheckout(tx, cartId);
-    const existing = await this.orders.findByCart(tx, cartId);
+    const existing = await this.orders.findLiveByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
       if (!known) return { kind: 'skipped', reason: 'authorization_unknown' };
@@ -258,6 +380,10 @@ export class OrderService {
       }
       if (known.status !== 'active') return { kind: 'skipped', reason: `authorization_${known.status}` };
       if (known.heldForReview) return { kind: 'skipped', reason: 'held_for_review' };
+      // A session opened only to tokenize is for a customer token, not an order.
+      if ((await this.klarnaSessions.sessionOf(tx, known))?.intent === 'tokenize') {
+        return { kind: 'skipped', reason: 'tokenize_only' };
+      }
     }
     const authorization = await this.klarnaSessions.recordAuthorization(
       tx,
@@ -296,73 +422,150 @@ export class OrderService {
       purchaseCurrency: sessionCart.orderData.purchaseCurrency,
       orderLines: sessionCart.orderData.orderLines,
     });
+    await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
-    return { kind: 'place', order, token: request.token, orderData: sessionCart.orderData, cartId };
+    return { kind: 'place', order, authorization, orderData: sessionCart.orderData };
   }
 
-  /** Phase 2: Klarna's create order, then the outcome recorded. */
-  private async callKlarna(placement: Extract<Phase1, { kind: 'place' }>): Promise<OrderRecord> {
-    const { order, cartId } = placement;
+  /**
+   * Create order with our order id as Klarna-Idempotency-Key, retried while the failure is transient; the
+   * outcome is recorded before this returns. An `unknown` outcome is the caller's to retry (request: it queues
+   * the job; the job: it throws, and pg-boss retries it with backoff).
+   */
+  private async attemptPlacement(
+    order: OrderRecord,
+    authorization: KlarnaAuthorization,
+    orderData: KlarnaOrderData,
+    retries: { attempts: number; backoffMs: number },
+  ): Promise<AttemptOutcome> {
+    const { cartId } = order;
+    const request = {
+      ...orderData,
+      merchantReference1: order.id,
+      merchantUrls: {
+        push: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'push', cartId, '&order_id={order.id}'),
+        notification: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'notification', cartId),
+      },
+    };
+    let placed: PlacedKlarnaOrder;
     try {
-      const placed = await this.klarna.placeOrder(placement.token, {
-        ...placement.orderData,
-        merchantReference1: order.id,
-        merchantUrls: {
-          push: webhookUrl(
-            this.config.publicBaseUrl,
-            this.config.webhookSecret,
-            'push',
-            cartId,
-            '&order_id={order.id}',
-          ),
-          notification: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'notification', cartId),
-        },
-      });
-      return await this.prisma.$transaction(async (tx) => {
-        await this.finishPlacement(tx, order, {
-          orderId: placed.orderId,
-          fraudStatus: placed.fraudStatus,
-          redirectUrl: placed.redirectUrl,
-          correlationId: placed.correlationId,
-        });
-        return (await this.orders.findById(tx, order.id)) ?? order;
-      }, this.transactionOptions);
+      placed = await withKlarnaRetries(
+        () => this.klarna.placeOrder(authorization.authorizationToken, request, order.id),
+        retries,
+        (error) => this.orders.countFailedAttempt(this.prisma, order.id, error.outcomeUnknown),
+      );
     } catch (error) {
       if (!(error instanceof KlarnaApiError)) throw error;
       this.logger.warn({ event: 'order.placement_failed', orderId: order.id, cartId, ...error.toLog() });
-      if (error.outcomeUnknown) {
-        await this.scheduleReconciliation(order.id, 2);
-        throw new KlarnaUnavailableError(
-          `Klarna did not confirm order ${order.id}; it is being reconciled, ask again shortly`,
-          error.correlationId,
-        );
+      if (error.isTransient) {
+        return { kind: 'unknown', reason: `${error.errorCode} from Klarna`, correlationId: error.correlationId };
       }
-      const authorization = order.authorizationId
-        ? await this.klarnaSessions.findAuthorizationById(this.prisma, order.authorizationId)
-        : null;
-      if (error.status === 409) {
-        await this.prisma.$transaction((tx) => this.abandonPlacement(tx, order, authorization, 'stale'));
-        throw new ConflictError(
-          'REAUTHORIZATION_REQUIRED',
-          'Klarna: the order does not match what was authorized',
-          error.correlationId,
-        );
-      }
-      await this.prisma.$transaction((tx) =>
-        this.abandonPlacement(tx, order, authorization, error.isNotFound ? 'expired' : 'cancelled'),
-      );
-      throw error.isNotFound
-        ? new UnprocessableError(
-            'AUTHORIZATION_INVALID',
-            'Klarna does not know this authorization (unknown, used or expired)',
-            error.correlationId,
-          )
-        : new UnprocessableError(
-            'KLARNA_REJECTED',
-            `Klarna refused the order: ${error.errorCode}`,
-            error.correlationId,
-          );
+      await this.orders.countFailedAttempt(this.prisma, order.id, false);
+      const current = (await this.orders.findById(this.prisma, order.id)) ?? order;
+      if (!isUnresolved(current.status)) return this.settled(current);
+      if (current.placementOutcomeUnknown) return this.resolveBySession(current, authorization, error);
+      return this.refused(current, error);
     }
+    return { kind: 'placed', order: await this.recordPlaced(order, placed) };
+  }
+
+  /**
+   * Klarna made the order: record it. When that write fails, Klarna's order id is logged and kept for ops, and the
+   * caller's retry (create order again with the same key) gets the same order and writes it again.
+   */
+  private async recordPlaced(order: OrderRecord, placed: PlacedKlarnaOrder): Promise<OrderRecord> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        await this.finishPlacement(tx, order, placed);
+        return (await this.orders.findById(tx, order.id)) ?? order;
+      }, this.transactionOptions);
+    } catch (error) {
+      this.logger.error({
+        event: 'order.unmatched',
+        orderId: order.id,
+        cartId: order.cartId,
+        klarnaOrderId: placed.orderId,
+        correlationId: placed.correlationId,
+        reason: 'follow_up_write_failed',
+        err: error,
+      });
+      this.metrics.unmatchedKlarnaOrders.inc({ reason: 'follow_up_write_failed' });
+      await this.orders
+        .recordUnmatched(this.prisma, {
+          klarnaOrderId: placed.orderId,
+          cartId: order.cartId,
+          merchantReference1: order.id,
+          reason: 'follow_up_write_failed',
+          correlationId: placed.correlationId ?? null,
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A refusal after an earlier attempt whose outcome was unknown: the authorization's own session says whether
+   * Klarna made an order from it (`complete`; its push carries the order id) or not.
+   */
+  private async resolveBySession(
+    order: OrderRecord,
+    authorization: KlarnaAuthorization,
+    refusal: KlarnaApiError,
+  ): Promise<AttemptOutcome> {
+    const session = await this.klarnaSessions.sessionOf(this.prisma, authorization);
+    try {
+      const held = session ? await this.klarnaSessions.readKlarnaSession(session.sessionId) : null;
+      if (held?.status === 'complete') {
+        this.logger.warn({ event: 'order.awaiting_push', orderId: order.id, cartId: order.cartId });
+        return {
+          kind: 'unknown',
+          reason: 'Klarna created an order; waiting for its push',
+          correlationId: refusal.correlationId,
+        };
+      }
+      if (held) return this.refused(order, refusal);
+    } catch (error) {
+      if (!(error instanceof KlarnaApiError) || !error.isNotFound) {
+        return { kind: 'unknown', reason: 'the session could not be read', correlationId: refusal.correlationId };
+      }
+    }
+    // The session is gone (48 h): nothing tells whether Klarna made the order. Ops decide.
+    await this.markNeedsAttention(order.id, order.cartId, 'Klarna refused a retry and the session is gone');
+    return { kind: 'unknown', reason: 'the outcome needs attention', correlationId: refusal.correlationId };
+  }
+
+  /** Klarna definitely refused: `failed`, the cart opens again, the token is released. */
+  private async refused(order: OrderRecord, error: KlarnaApiError): Promise<AttemptOutcome> {
+    const failure = {
+      failureStatus: error.status ?? 0,
+      failureCode: error.errorCode,
+      correlationId: error.correlationId ?? null,
+    };
+    const authorizationStatus = error.status === 409 ? 'stale' : error.isNotFound ? 'expired' : 'cancelled';
+    await this.refusePlacement(order, failure, authorizationStatus);
+    return { kind: 'refused', error: failureError(failure) };
+  }
+
+  private async refusePlacement(
+    order: OrderRecord,
+    failure: { failureStatus: number; failureCode: string; correlationId: string | null },
+    authorizationStatus: 'stale' | 'expired' | 'cancelled',
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.orders.failPlacement(tx, order.id, failure))) return;
+      await this.carts.endFailedPlacement(tx, order.cartId);
+      if (order.authorizationId) {
+        await this.klarnaSessions.setAuthorizationStatus(tx, order.authorizationId, authorizationStatus);
+      }
+    }, this.transactionOptions);
+    this.logger.warn({ event: 'order.failed', orderId: order.id, cartId: order.cartId, ...failure });
+    await this.klarnaSessions.scheduleRelease(order.cartId);
+  }
+
+  /** Another caller settled the placement meanwhile: answer with what it came to. */
+  private settled(order: OrderRecord): AttemptOutcome {
+    if (order.status === 'failed') return { kind: 'refused', error: failureError(failureOf(order)) };
+    return { kind: 'placed', order };
   }
 
   private async finishPlacement(
@@ -378,63 +581,121 @@ export class OrderService {
     });
     if (!completed) return;
     await this.carts.markOrdered(tx, order.cartId);
-    if (order.authorizationId) await this.klarnaSessions.completeCheckout(tx, order.cartId, order.authorizationId);
+    const authorization = order.authorizationId
+      ? await this.klarnaSessions.findAuthorizationById(tx, order.authorizationId)
+      : null;
+    if (authorization) await this.klarnaSessions.completeCheckout(tx, authorization);
     this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
   }
 
-  /** Klarna refused: nothing half-written stays behind. */
-  private async abandonPlacement(
-    tx: PrismaTransaction,
-    order: OrderRecord,
-    authorization: KlarnaAuthorization | null,
-    authorizationStatus: 'stale' | 'expired' | 'cancelled',
-  ): Promise<void> {
-    await this.orders.deletePlacing(tx, order.id);
-    if (authorization) await this.klarnaSessions.setAuthorizationStatus(tx, authorization.id, authorizationStatus);
+  private async markNeedsAttention(orderId: string, cartId: string, reason: string): Promise<void> {
+    if (!(await this.orders.markNeedsAttention(this.prisma, orderId, reason))) return;
+    this.metrics.ordersNeedingAttentionTotal.inc();
+    this.logger.error({ event: 'order.needs_attention', orderId, cartId, reason });
   }
 
-  /** A second caller for the same authorization waits for the first one's Klarna call to finish. */
-  private async awaitPlacement(order: OrderRecord): Promise<OrderRecord> {
-    const deadline = Date.now() + this.config.klarna.timeoutMs + 2000;
-    let current: OrderRecord | null = order;
-    while (current?.status === 'placing' && Date.now() < deadline) {
+  private async recordUnmatched(
+    tx: PrismaTransaction,
+    klarnaOrder: KlarnaManagedOrder,
+    cartId: string,
+    reason: string,
+  ): Promise<void> {
+    this.metrics.unmatchedKlarnaOrders.inc({ reason });
+    this.logger.error({
+      event: 'order.unmatched',
+      klarnaOrderId: klarnaOrder.orderId,
+      cartId,
+      merchantReference1: klarnaOrder.merchantReference1,
+      reason,
+    });
+    await this.orders.recordUnmatched(tx, {
+      klarnaOrderId: klarnaOrder.orderId,
+      cartId,
+      merchantReference1: klarnaOrder.merchantReference1 ?? null,
+      reason,
+      correlationId: null,
+    });
+  }
+
+  /** A repeat of a placement: waits for the first caller's outcome, then answers with it. */
+  private async answerFor(order: OrderRecord): Promise<PlacementAnswer> {
+    const deadline = Date.now() + this.config.klarna.timeoutMs * (IN_REQUEST_RETRIES.attempts + 1) + 2000;
+    let current = order;
+    while (isUnresolved(current.status) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      current = await this.orders.findById(this.prisma, order.id);
+      current = (await this.orders.findById(this.prisma, order.id)) ?? current;
     }
-    if (!current) throw new UnprocessableError('AUTHORIZATION_INVALID', 'Klarna refused this authorization');
-    return current;
+    if (current.status === 'failed') throw failureError(failureOf(current));
+    if (isUnresolved(current.status)) {
+      throw new KlarnaUnavailableError(`Order ${order.id} is still being confirmed by Klarna; ask again shortly`);
+    }
+    return placementAnswer(current);
   }
 
   /** A token for a cart that is already ordered is released at once, so the shopper's credit is freed. */
-  private async releaseAuthorization(authorization: KlarnaAuthorization): Promise<void> {
-    try {
-      await this.klarna.cancelAuthorization(authorization.authorizationToken);
-    } catch (error) {
-      if (!(error instanceof KlarnaApiError) || !error.isNotFound) {
-        this.logger.warn({
-          event: 'authorization.release_failed',
-          cartId: authorization.cartId,
-          ...(error instanceof KlarnaApiError ? error.toLog() : {}),
-        });
-      }
-    }
+  private async releaseNow(authorization: KlarnaAuthorization): Promise<void> {
     await this.klarnaSessions.setAuthorizationStatus(this.prisma, authorization.id, 'cancelled');
-    this.logger.log({ event: 'authorization.released', cartId: authorization.cartId });
+    try {
+      await this.klarnaSessions.release(this.prisma, authorization);
+    } catch {
+      await this.klarnaSessions.scheduleRelease(authorization.cartId);
+    }
   }
 
-  private async scheduleReconciliation(orderId: string, delaySeconds: number): Promise<void> {
+  private async scheduleCompletion(orderId: string, delaySeconds: number): Promise<void> {
     await this.jobs.send(
-      RECONCILE_ORDER_JOB,
+      COMPLETE_PLACEMENT_JOB,
       { orderId },
       {
         singletonKey: orderId,
         startAfter: new Date(Date.now() + delaySeconds * 1000),
-        retryLimit: 10,
-        retryDelay: 5,
+        retryLimit: 500,
+        retryDelay: 1,
         retryBackoff: true,
+        retryDelayMax: Math.ceil(this.config.klarna.retryMaxDelayMs / 1000),
       },
     );
   }
+}
+
+interface PlacementFailure {
+  failureStatus: number;
+  failureCode: string;
+  correlationId: string | null;
+}
+
+function failureOf(order: OrderRecord): PlacementFailure {
+  return {
+    failureStatus: order.failureStatus ?? 0,
+    failureCode: order.failureCode ?? 'UNKNOWN',
+    correlationId: order.lastCorrelationId,
+  };
+}
+
+/** Klarna's definite refusal of create order, as the storefront must read it (also for a repeat caller). */
+function failureError({ failureStatus, failureCode, correlationId }: PlacementFailure): DomainError {
+  const id = correlationId ?? undefined;
+  if (failureStatus === 409) {
+    // KP-SPEC createOrder 409: the order differs from what was authorized; the widget must reauthorize.
+    return new ConflictError('REAUTHORIZATION_REQUIRED', 'Klarna: the order does not match what was authorized', id);
+  }
+  if (failureStatus === 404) {
+    return new UnprocessableError(
+      'AUTHORIZATION_INVALID',
+      'Klarna does not know this authorization (unknown, used or expired)',
+      id,
+    );
+  }
+  return new UnprocessableError('KLARNA_REJECTED', `Klarna refused the order: ${failureCode}`, id);
+}
+
+function asUnavailable(error: unknown): unknown {
+  if (!(error instanceof KlarnaApiError)) return error;
+  return new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId);
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
 function placementAnswer(order: OrderRecord): PlacementAnswer {

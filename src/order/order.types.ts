@@ -16,6 +16,14 @@ export interface OrderRecord {
   orderLines: KlarnaOrderLine[];
   redirectUrl: string | null;
   merchantReference1: string;
+  lastCorrelationId: string | null;
+  failedAttempts: number;
+  /** An attempt at create order had an unknown outcome: a later 4xx then proves nothing on its own. */
+  placementOutcomeUnknown: boolean;
+  /** Klarna's HTTP status and error code of a failed placement (0: ops found no Klarna order). */
+  failureStatus: number | null;
+  failureCode: string | null;
+  attentionReason: string | null;
   createdAt: Date;
 }
 

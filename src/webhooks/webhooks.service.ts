@@ -27,43 +27,57 @@ export class WebhooksService {
 
   async authorizationCallback(
     cartId: string,
-    signature: string,
+    signature: string | undefined,
     body: { authorization_token: string; session_id: string },
   ): Promise<WebhookOutcome> {
     this.verify('authorization', cartId, signature);
-    return this.once('authorization', `authorization:${body.authorization_token}`, body, async () => {
+    return this.once('authorization', `authorization:${cartId}:${body.authorization_token}`, body, async () => {
       const accepted = await this.orders.acceptAuthorizationCallback(cartId, body.session_id, body.authorization_token);
       if (!accepted) this.logger.warn({ event: 'webhook.authorization_session_mismatch', cartId });
       return accepted;
     });
   }
 
-  async push(cartId: string, signature: string, klarnaOrderId: string): Promise<WebhookOutcome> {
+  async push(cartId: string, signature: string | undefined, klarnaOrderId: string): Promise<WebhookOutcome> {
     this.verify('push', cartId, signature);
-    return this.once('push', `push:${klarnaOrderId}`, { order_id: klarnaOrderId }, () =>
-      this.orders.applyKlarnaOrder(cartId, klarnaOrderId),
+    return this.once(
+      'push',
+      `push:${cartId}:${klarnaOrderId}`,
+      { order_id: klarnaOrderId },
+      async () => (await this.orders.applyKlarnaOrder(cartId, klarnaOrderId)) === 'applied',
     );
   }
 
   async notification(
     cartId: string,
-    signature: string,
+    signature: string | undefined,
     body: { order_id: string; event_type: string },
   ): Promise<WebhookOutcome> {
     this.verify('notification', cartId, signature);
-    return this.once('notification', `notification:${body.order_id}:${body.event_type}`, body, () =>
-      this.orders.applyKlarnaOrder(cartId, body.order_id),
+    return this.once(
+      'notification',
+      `notification:${cartId}:${body.order_id}:${body.event_type}`,
+      body,
+      async () => (await this.orders.applyKlarnaOrder(cartId, body.order_id)) === 'applied',
     );
   }
 
-  private verify(purpose: 'authorization' | 'push' | 'notification', cartId: string, signature: string): void {
+  private verify(
+    purpose: 'authorization' | 'push' | 'notification',
+    cartId: string,
+    signature: string | undefined,
+  ): void {
     if (!verifyScope(this.config.webhookSecret, webhookScope(purpose, cartId), signature)) {
       this.logger.warn({ event: 'webhook.forged', purpose, cartId });
-      throw new UnauthorizedError('Invalid webhook signature');
+      throw new UnauthorizedError('Invalid or missing webhook signature');
     }
   }
 
-  /** Runs a delivery's effect once per dedupe key; a failed one is kept with its error and tried again. */
+  /**
+   * Runs a delivery's effect once per dedupe key, which names the signed cart, so a valid URL replayed with
+   * another cart's ids cannot mark Klarna's genuine delivery a duplicate. Only a delivery that was acted on is
+   * marked processed: one that was not ours, or whose Klarna read failed, is handled again when Klarna retries.
+   */
   private async once(
     kind: string,
     dedupeKey: string,
@@ -74,7 +88,7 @@ export class WebhooksService {
     if (!fresh) return 'duplicate';
     try {
       const applied = await effect();
-      await this.events.markProcessed(this.prisma, dedupeKey);
+      await this.events.markProcessed(this.prisma, dedupeKey, applied ? undefined : 'ignored: not for this cart');
       return applied ? 'accepted' : 'ignored';
     } catch (error) {
       await this.events.markProcessed(this.prisma, dedupeKey, error instanceof Error ? error.message : String(error));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { addItem, anItem, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
+import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -21,6 +21,15 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   const calls = (operation: string) => service.klarnaCalls(operation);
   const ordersOfCart = async (cartId: string) =>
     (await database.query('SELECT id, status, klarna_order_id FROM "order" WHERE cart_id = $1', [cartId])).rows;
+  /** A refused placement is kept, terminal: failed with Klarna's error code and correlation id. */
+  const failedPlacementOf = async (cartId: string) => {
+    const { rows } = await database.query(
+      'SELECT status, failure_status, failure_code, last_correlation_id, klarna_order_id FROM "order" WHERE cart_id = $1',
+      [cartId],
+    );
+    expect(rows).toHaveLength(1);
+    return rows[0] as { status: string; failure_status: number; failure_code: string; last_correlation_id: string };
+  };
 
   /** A cart with a session whose shopper authorized it in the widget. */
   async function authorizedCart(items: Record<string, unknown>[] = [{}], outcome = 'approved') {
@@ -50,6 +59,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   afterAll(() => service.close());
   beforeEach(async () => {
     await service.klarna.control('DELETE', '/faults');
+    await service.klarna.control('DELETE', '/callback-faults');
   });
 
   it('places the order from the storefront with the cart from our database', async () => {
@@ -168,7 +178,15 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ code: 'REAUTHORIZATION_REQUIRED', correlationId: expect.any(String) });
-    expect(await ordersOfCart(cart.id)).toHaveLength(0);
+    expect(await failedPlacementOf(cart.id)).toMatchObject({
+      status: 'failed',
+      failure_status: 409,
+      failure_code: 'BAD_VALUE',
+      last_correlation_id: response.body.correlationId,
+      klarna_order_id: null,
+    });
+    // The refusal unlocks the cart: the shopper can change it and authorize again.
+    expect((await addItem(http, cart.id)).status).toBe('checkout');
   });
 
   it('answers AUTHORIZATION_INVALID for an unknown token with Klarna’s correlation id, leaving nothing behind', async () => {
@@ -178,7 +196,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     });
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'AUTHORIZATION_INVALID', correlationId: expect.any(String) });
-    expect(await ordersOfCart(cart.id)).toHaveLength(0);
+    expect(await failedPlacementOf(cart.id)).toMatchObject({ status: 'failed', failure_status: 404 });
     const cartAfter = await http.get<CartBody>(`/carts/${cart.id}`);
     expect(cartAfter.body.status).toBe('checkout');
   });
@@ -203,50 +221,66 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'KLARNA_REJECTED', correlationId: expect.any(String) });
-    expect(await ordersOfCart(cart.id)).toHaveLength(0);
+    expect(await failedPlacementOf(cart.id)).toMatchObject({ status: 'failed', failure_status: 403 });
+    // The refused token is released at Klarna.
+    await eventually(async () =>
+      (await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${token}`))
+        ? true
+        : undefined,
+    );
   });
 
-  it('survives a lost answer: Klarna created the order, our connection was cut, the push completes it', async () => {
-    const { cart, session, token } = await authorizedCart();
+  it('survives a lost answer: Klarna created the order, the connection was cut, the retry with the same key gets it', async () => {
+    const { cart, token } = await authorizedCart();
     await service.klarna.control('POST', '/faults', { operation: 'createOrder', cutConnectionAfterProcessing: 1 });
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
+    expect(placed.status).toBe(201);
+    const attempts = (await calls('createOrder')).filter((call) => call.path.includes(token));
+    expect(attempts).toHaveLength(2);
+    // Both attempts carried our order id as the key, so Klarna answered the retry with the order it had made.
+    expect(attempts.map((call) => call.headers['klarna-idempotency-key'])).toEqual([
+      placed.body.orderId,
+      placed.body.orderId,
+    ]);
+    expect(attempts[1].response).toMatchObject({ order_id: placed.body.klarnaOrderId });
+    const atKlarna = await service.klarna.klarna<{ merchant_reference1: string }>(
+      'GET',
+      `/ordermanagement/v1/orders/${placed.body.klarnaOrderId}`,
+    );
+    expect(atKlarna.body.merchant_reference1).toBe(placed.body.orderId);
+    expect(await ordersOfCart(cart.id)).toHaveLength(1);
+  });
+
+  it('retries a placement whose outcome stays unknown in the background, with the same key, until it is known', async () => {
+    const { cart, token } = await authorizedCart();
+    await service.klarna.control('POST', '/faults', { operation: 'createOrder', timeoutAfterProcessing: 2 });
+    // No push either: the background job alone must find the order.
+    await service.klarna.control('POST', '/callback-faults', { drop: 1 });
     const lost = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
     expect(lost.status).toBe(503);
     expect(lost.body).toMatchObject({ code: 'KLARNA_UNAVAILABLE' });
     const [row] = await ordersOfCart(cart.id);
-    const completed = await eventually(async () => {
-      const order = await http.get<Placement>(`/orders/${row.id}`);
-      return order.body.klarnaOrderId ? order.body : undefined;
-    });
-    expect(['placed', 'confirmed']).toContain(completed.status);
-    const created = (await calls('createOrder')).filter((call) => call.path.includes(token));
-    expect(created).toHaveLength(1);
-    const atKlarna = await service.klarna.klarna<{ merchant_reference1: string }>(
-      'GET',
-      `/ordermanagement/v1/orders/${completed.klarnaOrderId}`,
-    );
-    expect(atKlarna.body.merchant_reference1).toBe(row.id);
-    const retry = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
-      authorizationToken: token,
-    });
-    expect(retry.status).toBe(200);
-    expect(retry.body.orderId).toBe(row.id);
-    expect(await ordersOfCart(cart.id)).toHaveLength(1);
-    expect(session.sessionId).toBeDefined();
-  });
-
-  it('reconciles a lost placement when Klarna never created the order, placing it once', async () => {
-    const { cart, token } = await authorizedCart();
-    await service.klarna.control('POST', '/faults', { operation: 'createOrder', failNext: 1, errorStatus: 500 });
-    const lost = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token });
-    expect(lost.status).toBe(503);
-    const [row] = await ordersOfCart(cart.id);
+    expect(row.status).toBe('placing');
+    // While Klarna's answer is unknown the cart refuses changes.
+    const change = await http.post(`/carts/${cart.id}/items`, anItem());
+    expect(change.status).toBe(409);
+    expect(change.body).toMatchObject({ code: 'ORDER_IN_PROGRESS' });
     const completed = await eventually(async () => {
       const order = await http.get<Placement>(`/orders/${row.id}`);
       return order.body.klarnaOrderId ? order.body : undefined;
     }, 20_000);
     expect(completed.orderId).toBe(row.id);
-    const successful = (await calls('createOrder')).filter((call) => call.path.includes(token) && call.status === 200);
-    expect(successful).toHaveLength(1);
+    const attempts = (await calls('createOrder')).filter((call) => call.path.includes(token));
+    expect(new Set(attempts.map((call) => call.headers['klarna-idempotency-key']))).toEqual(new Set([row.id]));
+    const created = new Set(attempts.map((call) => (call.response as { order_id?: string } | null)?.order_id));
+    expect(created).toEqual(new Set([completed.klarnaOrderId]));
+    const retry = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.body.orderId).toBe(row.id);
   });
 
   describe('fraud decisions', () => {
@@ -312,8 +346,15 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
       );
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ orderAmount: 100_000, orderLines: [] });
-      const retried = await http.patch(path, { orderAmount: 100_000 }, { ...ops, 'idempotency-key': 'op-1' });
+      const retried = await http.patch(
+        path,
+        { orderAmount: 100_000, description: 'Goodwill' },
+        { ...ops, 'idempotency-key': 'op-1' },
+      );
       expect(retried.status).toBe(200);
+      const reused = await http.patch(path, { orderAmount: 90_000 }, { ...ops, 'idempotency-key': 'op-1' });
+      expect(reused.status).toBe(422);
+      expect(reused.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
       const second = await http.patch(path, { orderAmount: 100_000 }, { ...ops, 'idempotency-key': 'op-2' });
       expect(second.status).toBe(200);
       const patches = (await calls('updateAuthorization')).filter((call) => call.path.includes(order.klarnaOrderId!));
@@ -386,17 +427,69 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     });
   });
 
-  it('creates a customer token from an authorization and keeps it with the cart', async () => {
-    const { cart, token } = await authorizedCart();
-    const response = await http.post<{ tokenId: string }>(`/carts/${cart.id}/klarna-session/customer-token`, {
-      authorizationToken: token,
-      intendedUse: 'SUBSCRIPTION',
-      description: 'Monthly coffee',
+  describe('customer tokens', () => {
+    /** A cart whose session was opened to buy and tokenize, authorized by the shopper. */
+    async function tokenizingCart(intent = 'buy_and_tokenize') {
+      const cart = await createCart(http);
+      await addItem(http, cart.id);
+      const session = await http.post<{ sessionId: string; intent: string }>(`/carts/${cart.id}/klarna-session`, {
+        intent,
+      });
+      expect(session.status).toBe(201);
+      expect(session.body.intent).toBe(intent);
+      const token = await service.klarna.authorize(session.body.sessionId);
+      return { cart, sessionId: session.body.sessionId, token };
+    }
+    const createToken = (cartId: string, authorizationToken: string) =>
+      http.post<{ tokenId: string }>(`/carts/${cartId}/klarna-session/customer-token`, {
+        authorizationToken,
+        intendedUse: 'SUBSCRIPTION',
+        description: 'Monthly coffee',
+      });
+
+    it('creates one from an authorization of a tokenizing session and keeps it with the cart', async () => {
+      const { cart, sessionId, token } = await tokenizingCart();
+      const [created] = (await calls('createSession')).filter((call) =>
+        JSON.stringify(call.body.merchant_urls).includes(cart.id),
+      );
+      expect(created.body.intent).toBe('buy_and_tokenize');
+      const response = await createToken(cart.id, token);
+      expect(response.status).toBe(201);
+      expect(response.body.tokenId).toEqual(expect.any(String));
+      const stored = await database.query('SELECT token_id FROM customer_token WHERE cart_id = $1', [cart.id]);
+      expect(stored.rows).toEqual([{ token_id: response.body.tokenId }]);
+      expect(sessionId).toBeDefined();
     });
-    expect(response.status).toBe(201);
-    expect(response.body.tokenId).toEqual(expect.any(String));
-    const stored = await database.query('SELECT token_id FROM customer_token WHERE cart_id = $1', [cart.id]);
-    expect(stored.rows).toEqual([{ token_id: response.body.tokenId }]);
+
+    it('retries a lost answer with the same key and gets the one token Klarna made', async () => {
+      const { cart, token } = await tokenizingCart('tokenize');
+      await service.klarna.control('POST', '/faults', { operation: 'createCustomerToken', timeoutAfterProcessing: 1 });
+      const response = await createToken(cart.id, token);
+      expect(response.status).toBe(201);
+      const attempts = (await calls('createCustomerToken')).filter((call) => call.path.includes(token));
+      expect(attempts).toHaveLength(2);
+      const keys = attempts.map((call) => call.headers['klarna-idempotency-key']);
+      expect(keys[0]).toEqual(expect.any(String));
+      expect(keys[1]).toBe(keys[0]);
+      expect((attempts[0].response as { token_id: string }).token_id).toBe(response.body.tokenId);
+    });
+
+    it('answers TOKENIZATION_NOT_REQUESTED for a session opened only to buy, without calling Klarna', async () => {
+      const { cart, token } = await authorizedCart();
+      const response = await createToken(cart.id, token);
+      expect(response.status).toBe(409);
+      expect(response.body).toMatchObject({ code: 'TOKENIZATION_NOT_REQUESTED' });
+      expect((await calls('createCustomerToken')).filter((call) => call.path.includes(token))).toHaveLength(0);
+    });
+
+    it('refuses an authorization of another cart with AUTHORIZATION_INVALID, without calling Klarna', async () => {
+      const mine = await tokenizingCart();
+      const other = await tokenizingCart();
+      const response = await createToken(mine.cart.id, other.token);
+      expect(response.status).toBe(422);
+      expect(response.body).toMatchObject({ code: 'AUTHORIZATION_INVALID' });
+      expect((await calls('createCustomerToken')).filter((call) => call.path.includes(other.token))).toHaveLength(0);
+    });
   });
 });
 

@@ -127,14 +127,12 @@ describe('Klarna webhooks', () => {
     expect(forged.status).toBe(401);
     expect(await forged.json()).toMatchObject({ code: 'UNAUTHORIZED' });
     url.searchParams.delete('sig');
-    expect((await post(url.toString(), { authorization_token: token, session_id: session.sessionId })).status).toBe(
-      400,
-    );
+    const unsigned = await post(url.toString(), { authorization_token: token, session_id: session.sessionId });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ code: 'UNAUTHORIZED' });
     const rows = await database.query('SELECT 1 FROM klarna_authorization WHERE authorization_token = $1', [token]);
     expect(rows.rowCount).toBe(0);
-    const events = await database.query(`SELECT 1 FROM webhook_event WHERE dedupe_key = $1`, [
-      `authorization:${token}`,
-    ]);
+    const events = await database.query(`SELECT 1 FROM webhook_event WHERE dedupe_key LIKE $1`, [`%${token}%`]);
     expect(events.rowCount).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import type { KlarnaSessionIntent } from '../../klarna/klarna.types.js';
 
 export class CreateCartDto {
   @ApiProperty({ example: 'SE', description: 'ISO 3166-1 alpha-2 country' })
@@ -31,4 +32,16 @@ export class UpdateCartDto {
   @IsOptional()
   @Matches(/^[a-z]{2}-[A-Z]{2}$/, { message: 'must be a full locale tag such as sv-SE' })
   locale?: string;
+}
+
+/** POST /carts/:id/klarna-session; the body is optional. */
+export class OpenKlarnaSessionDto {
+  @ApiPropertyOptional({
+    enum: ['buy', 'tokenize', 'buy_and_tokenize'],
+    default: 'buy',
+    description: 'tokenize or buy_and_tokenize: the session can give a customer token for recurring purchases',
+  })
+  @IsOptional()
+  @IsIn(['buy', 'tokenize', 'buy_and_tokenize'])
+  intent?: KlarnaSessionIntent;
 }

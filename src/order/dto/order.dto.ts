@@ -12,6 +12,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { AddCartItemDto } from '../../cart/dto/cart-item.dto.js';
@@ -71,4 +72,18 @@ export class CustomerTokenDto {
   @IsString()
   @Length(1, 255)
   description: string;
+}
+
+/** Exactly one of the two: the Klarna order ops found, or that Klarna has none for this placement. */
+export class ResolvePlacementDto {
+  @ApiPropertyOptional({ description: "Klarna's order id; its merchant_reference1 must be this order's id" })
+  @ValidateIf((dto: ResolvePlacementDto) => dto.noKlarnaOrder !== true)
+  @IsString()
+  @Length(1, 255)
+  klarnaOrderId?: string;
+
+  @ApiPropertyOptional({ description: 'true: Klarna has no order for it (checked in the Merchant Portal)' })
+  @ValidateIf((dto: ResolvePlacementDto) => dto.klarnaOrderId === undefined)
+  @IsIn([true], { message: 'must be true when no klarnaOrderId is given' })
+  noKlarnaOrder?: boolean;
 }

@@ -1,13 +1,13 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsString, IsUUID, Length, validateSync } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, validateSync } from 'class-validator';
 import { ValidationFailedError } from '../../common/errors.js';
 import { flattenValidationErrors } from '../../common/validation.js';
 
-/** Query of every merchant URL we hand Klarna. */
+/** Query of every merchant URL we hand Klarna. A missing signature is checked (401) like a wrong one. */
 export class WebhookQueryDto {
   @ApiProperty() @IsUUID() cart_id: string;
-  @ApiProperty() @IsString() @Length(1, 128) sig: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 128) sig?: string;
 }
 
 export class PushQueryDto extends WebhookQueryDto {
