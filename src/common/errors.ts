@@ -76,3 +76,8 @@ export class KlarnaUnavailableError extends DomainError {
     this.correlationId = correlationId;
   }
 }
+
+/** Our own dependency (the database) failed where the caller can try again shortly; nothing internal is told. */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+}

@@ -24,6 +24,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   KLARNA_REJECTED: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   KLARNA_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 export interface ErrorBody {

@@ -60,6 +60,7 @@ const validFault = ajv.compile<FaultRuleInput>({
     errorRate: { type: 'number', minimum: 0, maximum: 1 },
     errorStatus: { enum: [400, 403, 409, 429, 500, 502, 503] },
     timeout: { type: 'boolean' },
+    timeoutNext: count,
     failNext: count,
     cutConnectionAfterProcessing: count,
     timeoutAfterProcessing: count,

@@ -32,6 +32,8 @@ export interface FaultRuleInput {
   errorStatus?: 400 | 403 | 409 | 429 | 500 | 502 | 503;
   /** Never answer, before processing: the socket stays open until the client gives up or the simulator closes. */
   timeout?: boolean;
+  /** The next N calls are never answered, before processing (a counted `timeout`). */
+  timeoutNext?: number;
   /** The next N calls answer `errorStatus` (default 500) without being processed. */
   failNext?: number;
   /** The next N calls are processed (state changes) but the socket is destroyed instead of answering. */
@@ -82,44 +84,61 @@ export class FaultInjector {
     this.rules = [];
   }
 
-  /** What happens to this call; consumes the `failNext` / `cutConnectionAfterProcessing` counters it uses. */
+  /**
+   * What happens to this call. Latency adds up over every matching rule; otherwise the rules are consulted in the
+   * order they were added and the first one that applies decides (consuming one of its counters), so a test can
+   * line up "first a timeout, then a refusal".
+   */
   decide(operation: KlarnaOperationName): FaultDecision {
     if (this.rules.length === 0) return NO_FAULT;
-    let latencyMs = 0;
-    let hang = false;
-    let errorStatus: number | undefined;
-    let afterProcessing: AfterProcessing = 'answer';
+    const decision: FaultDecision = { latencyMs: 0, hang: false, afterProcessing: 'answer' };
+    let decided = false;
     for (const rule of this.rules) {
       if (rule.operation !== undefined && rule.operation !== operation) continue;
-      latencyMs += rule.latencyMs ?? 0;
-      if (rule.timeout) hang = true;
-      if (hang || errorStatus !== undefined) continue;
-      if ((rule.failNext ?? 0) > 0) {
-        rule.failNext = (rule.failNext ?? 0) - 1;
-        errorStatus = rule.errorStatus ?? 500;
-      } else if (rule.errorRate !== undefined && Math.random() < rule.errorRate) {
-        errorStatus = rule.errorStatus ?? 500;
-      }
-    }
-    if (!hang && errorStatus === undefined) {
-      for (const rule of this.rules) {
-        if (rule.operation !== undefined && rule.operation !== operation) continue;
-        const counter = AFTER_PROCESSING_COUNTERS.find(([field]) => (rule[field] ?? 0) > 0);
-        if (!counter) continue;
-        const [field, effect] = counter;
-        rule[field] = (rule[field] ?? 0) - 1;
-        afterProcessing = effect;
-        break;
-      }
+      decision.latencyMs += rule.latencyMs ?? 0;
+      if (!decided) decided = this.apply(rule, decision);
     }
     this.rules = this.rules.filter((rule) => !isUsedUp(rule));
-    return { latencyMs, hang, errorStatus, afterProcessing };
+    return decision;
+  }
+
+  /** Applies one rule to the decision if it has something to do now; true when it did. */
+  private apply(rule: FaultRule, decision: FaultDecision): boolean {
+    if (rule.timeout) {
+      decision.hang = true;
+      return true;
+    }
+    if ((rule.timeoutNext ?? 0) > 0) {
+      rule.timeoutNext = (rule.timeoutNext ?? 0) - 1;
+      decision.hang = true;
+      return true;
+    }
+    if ((rule.failNext ?? 0) > 0) {
+      rule.failNext = (rule.failNext ?? 0) - 1;
+      decision.errorStatus = rule.errorStatus ?? 500;
+      return true;
+    }
+    const counter = AFTER_PROCESSING_COUNTERS.find(([field]) => (rule[field] ?? 0) > 0);
+    if (counter) {
+      const [field, effect] = counter;
+      rule[field] = (rule[field] ?? 0) - 1;
+      decision.afterProcessing = effect;
+      return true;
+    }
+    if (rule.errorRate !== undefined && Math.random() < rule.errorRate) {
+      decision.errorStatus = rule.errorStatus ?? 500;
+      return true;
+    }
+    return false;
   }
 }
 
 /** A rule made only of counters is gone once they reach zero. */
 function isUsedUp(rule: FaultRule): boolean {
   const lasting = (rule.latencyMs ?? 0) > 0 || rule.errorRate !== undefined || rule.timeout === true;
-  const counting = (rule.failNext ?? 0) > 0 || AFTER_PROCESSING_COUNTERS.some(([field]) => (rule[field] ?? 0) > 0);
+  const counting =
+    (rule.failNext ?? 0) > 0 ||
+    (rule.timeoutNext ?? 0) > 0 ||
+    AFTER_PROCESSING_COUNTERS.some(([field]) => (rule[field] ?? 0) > 0);
   return !lasting && !counting;
 }

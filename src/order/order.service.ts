@@ -7,6 +7,7 @@ import {
   DomainError,
   KlarnaUnavailableError,
   NotFoundError,
+  ServiceUnavailableError,
   UnprocessableError,
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
@@ -205,9 +206,13 @@ export class OrderService {
   async completePlacement(orderId: string): Promise<void> {
     const order = await this.orders.findById(this.prisma, orderId);
     if (!order || !isUnresolved(order.status) || !order.authorizationId) return;
-    if (Date.now() - order.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+    const age = Date.now() - order.createdAt.getTime();
+    if (age > IDEMPOTENCY_WINDOW_MS) {
       this.logger.warn({ event: 'order.retry_window_over', orderId, cartId: order.cartId });
       return;
+    }
+    if (order.status === 'placing' && age > this.config.placementAttentionAfterMs) {
+      await this.markNeedsAttention(order.id, order.cartId, 'Klarna has not confirmed the outcome in time');
     }
     const authorization = await this.klarnaSessions.findAuthorizationById(this.prisma, order.authorizationId);
     if (!authorization) return;
@@ -349,7 +354,10 @@ export class OrderService {
         } catch (error) {
           // Whatever went wrong here (a database failure after Klarna's answer included), the job completes it.
           await this.scheduleCompletion(phase1.order.id, 1).catch(() => undefined);
-          throw error;
+          if (error instanceof DomainError) throw error;
+          throw new ServiceUnavailableError(
+            `Order ${phase1.order.id} could not be recorded; it is being completed, ask again shortly`,
+          );
         }
         if (outcome.kind === 'placed') return { kind: 'placed', created: true, answer: placementAnswer(outcome.order) };
         if (outcome.kind === 'refused') throw outcome.error;
@@ -580,6 +588,7 @@ export class OrderService {
       correlationId: placed.correlationId ?? null,
     });
     if (!completed) return;
+    await this.orders.resolveUnmatched(tx, placed.orderId);
     await this.carts.markOrdered(tx, order.cartId);
     const authorization = order.authorizationId
       ? await this.klarnaSessions.findAuthorizationById(tx, order.authorizationId)
