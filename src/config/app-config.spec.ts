@@ -47,12 +47,21 @@ describe('loadConfig', () => {
       OPS_API_KEY: 'o'.repeat(20),
       LOG_LEVEL: 'warn',
       MIGRATE_ON_START: 'false',
+      KLARNA_RETRY_MAX_DELAY_MS: '30000',
+      PLACEMENT_ATTENTION_AFTER_MS: '600000',
     });
     expect(config).toMatchObject({
       port: 8080,
       databaseUrl: 'postgresql://app@db:5432/shop',
       publicBaseUrl: 'https://shop.example.com',
-      klarna: { apiUrl: 'https://api.klarna.com', username: 'PK1_abc', password: 'secret', timeoutMs: 2500 },
+      klarna: {
+        apiUrl: 'https://api.klarna.com',
+        username: 'PK1_abc',
+        password: 'secret',
+        timeoutMs: 2500,
+        retryMaxDelayMs: 30_000,
+      },
+      placementAttentionAfterMs: 600_000,
       logLevel: 'warn',
       migrateOnStart: false,
       generatedSettings: [],
