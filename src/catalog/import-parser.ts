@@ -23,7 +23,11 @@ export function parseJsonImport(body: unknown, maxLineQuantity: number): ImportP
   let taxRates: unknown = [];
   if (Array.isArray(body)) {
     products = body;
-  } else if (isObject(body) && Object.keys(body).every((key) => key === 'products' || key === 'taxRates')) {
+  } else if (
+    isObject(body) &&
+    Object.keys(body).length > 0 &&
+    Object.keys(body).every((key) => key === 'products' || key === 'taxRates')
+  ) {
     products = body.products ?? [];
     taxRates = body.taxRates ?? [];
   }
