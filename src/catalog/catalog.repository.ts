@@ -100,7 +100,7 @@ export class CatalogRepository {
 
   /** Serialises writers of the catalog until the transaction ends. */
   async lockForWriting(tx: PrismaTransaction): Promise<void> {
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${CATALOG_WRITE_LOCK}::bigint)`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CATALOG_WRITE_LOCK}::bigint)`;
   }
 
   async isEmpty(db: PrismaTransaction): Promise<boolean> {
