@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { Catalog } from '../../src/catalog/catalog.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { aProduct, migratedScratchDatabase, OPS, uniqueReference } from './catalog-test-kit.js';
 
@@ -190,6 +191,38 @@ describe('catalog on PostgreSQL: storefront and operations', () => {
 
       await service.http.patch(`/catalog/products/${reference}`, { active: false }, OPS);
       expect((await service.http.get(`/catalog/products/${reference}?${SE}`)).status).toBe(404);
+    });
+
+    it('prices a whole cart in one call: priced, not sold in the market, and absent when unknown or inactive', async () => {
+      const [priced, untaxed, inactive] = [uniqueReference(), uniqueReference(), uniqueReference()];
+      await service.http.put(
+        `/catalog/products/${priced}`,
+        aProduct({ names: { 'sv-SE': 'Sko' }, maxQuantity: 2 }),
+        OPS,
+      );
+      await service.http.put(`/catalog/products/${untaxed}`, aProduct({ taxClass: 'no-rate-here' }), OPS);
+      await service.http.put(`/catalog/products/${inactive}`, aProduct({ active: false }), OPS);
+      const catalog = service.app.get(Catalog);
+      expect(catalog.source).toBe('postgres');
+      const items = await catalog.priceItems({ country: 'SE', currency: 'SEK', locale: 'sv-SE' }, [
+        priced,
+        untaxed,
+        inactive,
+        'NOT-IN-THE-CATALOG',
+      ]);
+      expect([...items.keys()].sort()).toEqual([priced, untaxed].sort());
+      expect(items.get(priced)).toEqual({
+        notSoldInMarket: false,
+        reference: priced,
+        name: 'Sko',
+        type: 'physical',
+        unitPrice: 129_900,
+        taxRate: 2500,
+        imageUrl: null,
+        productUrl: null,
+        maxQuantity: 2,
+      });
+      expect(items.get(untaxed)).toEqual({ notSoldInMarket: true, reference: untaxed });
     });
 
     it('refuses a market Klarna does not sell in and a reference that cannot be one', async () => {
