@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NotSoldInMarketError, UnknownProductError } from '../common/errors.js';
-import type { PricedItems } from './catalog.types.js';
+import type { CatalogEntry, PricedItems } from './catalog.types.js';
 import { decodeCursor, encodeCursor, localizedName, requirePricedProduct, toPricedProduct } from './pricing.js';
 
 const facts = {
@@ -41,7 +41,7 @@ describe('toPricedProduct', () => {
 
 describe('requirePricedProduct', () => {
   const market = { country: 'SE', currency: 'SEK', locale: 'sv-SE' };
-  const items: PricedItems = new Map([
+  const items: PricedItems = new Map<string, CatalogEntry>([
     ['SHOE-1', toPricedProduct(facts, market)],
     ['PLAN', { notSoldInMarket: true, reference: 'PLAN' }],
   ]);
