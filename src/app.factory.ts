@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
+import { CATALOG_IMPORT_ROUTE, CSV_CONTENT_TYPE } from './catalog/catalog.controller.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { registerHttpMetrics } from './metrics/http-metrics.js';
@@ -24,7 +25,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
-  HttpErrorFilter.requireJsonBodies(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  // CSV arrives as text; only the catalog import accepts it, every other route still refuses it (400).
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  HttpErrorFilter.requireJsonBodies(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
   registerHttpMetrics(app.getHttpAdapter().getInstance(), app.get(MetricsService));
 
   const document = SwaggerModule.createDocument(

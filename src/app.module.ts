@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config.js';
 import { loggerParams } from './common/logging.js';
 import { DatabaseModule } from './database/database.module.js';
 import { CartModule } from './cart/cart.module.js';
+import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KlarnaModule } from './klarna/klarna.module.js';
@@ -27,6 +28,7 @@ export class AppModule {
         HealthModule,
         JobsModule,
         KlarnaModule,
+        CatalogModule,
         CartModule,
         OrderModule,
         WebhooksModule,

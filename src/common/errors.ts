@@ -5,11 +5,15 @@
 export interface FieldError {
   field: string;
   message: string;
+  /** Bulk input (the catalog import): the line of a CSV file or the index in a JSON array. */
+  row?: number;
 }
 
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   correlationId?: string;
+  /** Fields the error is about, answered as `errors`. */
+  readonly errors?: FieldError[];
 
   constructor(message: string) {
     super(message);
@@ -19,14 +23,14 @@ export abstract class DomainError extends Error {
 
 export class ValidationFailedError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
-  constructor(readonly errors: FieldError[]) {
+  constructor(override readonly errors: FieldError[]) {
     super(errors.map((error) => `${error.field}: ${error.message}`).join('; '));
   }
 }
 
 export class NotFoundError extends DomainError {
   constructor(
-    readonly code: 'CART_NOT_FOUND' | 'ITEM_NOT_FOUND' | 'NO_KLARNA_SESSION' | 'ORDER_NOT_FOUND',
+    readonly code: 'CART_NOT_FOUND' | 'ITEM_NOT_FOUND' | 'NO_KLARNA_SESSION' | 'ORDER_NOT_FOUND' | 'PRODUCT_NOT_FOUND',
     message: string,
   ) {
     super(message);
@@ -80,4 +84,38 @@ export class KlarnaUnavailableError extends DomainError {
 /** Our own dependency (the database) failed where the caller can try again shortly; nothing internal is told. */
 export class ServiceUnavailableError extends DomainError {
   readonly code = 'SERVICE_UNAVAILABLE';
+}
+
+/** A reference the catalog does not have, or has switched off (inactive). */
+export class UnknownProductError extends DomainError {
+  readonly code = 'UNKNOWN_PRODUCT';
+  override readonly errors: FieldError[];
+  constructor(readonly reference: string) {
+    super(`Product ${JSON.stringify(reference)} is not in the catalog`);
+    this.errors = [{ field: 'reference', message: 'is not in the catalog' }];
+  }
+}
+
+/** The catalog has the product, but no price in the cart's currency (or no tax rate for its country). */
+export class NotSoldInMarketError extends DomainError {
+  readonly code = 'NOT_SOLD_IN_MARKET';
+  override readonly errors: FieldError[];
+  constructor(
+    readonly reference: string,
+    country: string,
+    currency: string,
+  ) {
+    super(`Product ${JSON.stringify(reference)} is not sold in ${country} / ${currency}`);
+    this.errors = [{ field: 'reference', message: `is not sold in ${country} / ${currency}` }];
+  }
+}
+
+/** The shop's own catalog (CATALOG_URL) is down, slower than CATALOG_TIMEOUT_MS, or answered something unreadable. */
+export class CatalogUnavailableError extends DomainError {
+  readonly code = 'CATALOG_UNAVAILABLE';
+}
+
+/** With CATALOG_URL set, the shop's own catalog is the truth: it is neither listed nor managed here. */
+export class CatalogExternalError extends DomainError {
+  readonly code = 'CATALOG_EXTERNAL';
 }

@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   ITEM_NOT_FOUND: 404,
   NO_KLARNA_SESSION: 404,
   ORDER_NOT_FOUND: 404,
+  PRODUCT_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CART_LOCKED: 409,
   CART_EMPTY: 409,
@@ -25,12 +26,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   KLARNA_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
+  UNKNOWN_PRODUCT: 422,
+  NOT_SOLD_IN_MARKET: 422,
+  CATALOG_EXTERNAL: 501,
+  CATALOG_UNAVAILABLE: 503,
 };
 
 export interface ErrorBody {
   code: string;
   message: string;
-  errors?: { field: string; message: string }[];
+  errors?: { field: string; message: string; row?: number }[];
   correlationId?: string;
   details?: unknown;
 }
@@ -49,20 +54,26 @@ export class HttpErrorFilter implements ExceptionFilter {
     void reply.status(status).send(body);
   }
 
-  /** Bodies that are not JSON are refused before Fastify parses them (the REST API speaks JSON only). */
-  static requireJsonBodies(fastify: FastifyInstance): void {
+  /**
+   * Bodies that are not JSON are refused before any controller runs (the REST API speaks JSON), except the
+   * content types a route is listed for in `otherBodies` (the catalog import also takes text/csv).
+   */
+  static requireJsonBodies(fastify: FastifyInstance, otherBodies: Record<string, RegExp> = {}): void {
     fastify.addHook('preValidation', async (request) => {
       if (!hasBody(request.headers)) return;
-      if (!/^application\/(.+\+)?json\b/i.test(request.headers['content-type'] ?? '')) {
-        throw new ValidationFailedError([{ field: 'content-type', message: 'must be application/json' }]);
-      }
+      const contentType = request.headers['content-type'] ?? '';
+      if (/^application\/(.+\+)?json\b/i.test(contentType)) return;
+      const allowed = otherBodies[`${request.method} ${request.routeOptions.url}`];
+      if (allowed?.test(contentType)) return;
+      const message = allowed ? 'must be application/json or text/csv' : 'must be application/json';
+      throw new ValidationFailedError([{ field: 'content-type', message }]);
     });
   }
 
   private toResponse(exception: unknown): [number, ErrorBody] {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { code: exception.code, message: exception.message };
-      if (exception instanceof ValidationFailedError) body.errors = exception.errors;
+      if (exception.errors) body.errors = exception.errors;
       if (exception.correlationId) body.correlationId = exception.correlationId;
       return [STATUS_BY_CODE[exception.code] ?? 500, body];
     }

@@ -20,6 +20,11 @@ describe('loadConfig', () => {
     [{ WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET=(hidden): WEBHOOK_SECRET must be at least 32 characters'],
     [{ KLARNA_USERNAME: 'PK123' }, 'KLARNA_PASSWORD is required when KLARNA_USERNAME is set'],
     [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
+    [{ CATALOG_URL: 'ftp://catalog.example.com' }, 'CATALOG_URL="ftp://catalog.example.com"'],
+    [{ CATALOG_TIMEOUT_MS: '2s' }, 'CATALOG_TIMEOUT_MS="2s": CATALOG_TIMEOUT_MS must be an integer number'],
+    [{ CATALOG_CACHE_MS: '-1' }, 'CATALOG_CACHE_MS=-1: CATALOG_CACHE_MS must not be less than 0'],
+    [{ MAX_LINE_QUANTITY: '0' }, 'MAX_LINE_QUANTITY=0: MAX_LINE_QUANTITY must not be less than 1'],
+    [{ MAX_LINE_QUANTITY: '1001' }, 'MAX_LINE_QUANTITY=1001: MAX_LINE_QUANTITY must not be greater than 1000'],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);
@@ -32,6 +37,14 @@ describe('loadConfig', () => {
 
   it('never echoes a secret in its error', () => {
     expect(() => loadConfig({ OPS_API_KEY: 'tiny-secret' })).toThrow('OPS_API_KEY=(hidden)');
+    expect(() => loadConfig({ CATALOG_TOKEN: 123 as unknown as string })).toThrow('CATALOG_TOKEN=(hidden)');
+  });
+
+  it('prices from PostgreSQL by default, with a line limit of 99', () => {
+    expect(loadConfig({})).toMatchObject({
+      catalog: { url: undefined, token: undefined, timeoutMs: 2000, cacheMs: 30_000 },
+      maxLineQuantity: 99,
+    });
   });
 
   it('reads every documented variable', () => {
@@ -49,6 +62,11 @@ describe('loadConfig', () => {
       MIGRATE_ON_START: 'false',
       KLARNA_RETRY_MAX_DELAY_MS: '30000',
       PLACEMENT_ATTENTION_AFTER_MS: '600000',
+      CATALOG_URL: 'https://shop.example.com/api/catalog/',
+      CATALOG_TOKEN: 'catalog-token',
+      CATALOG_TIMEOUT_MS: '1500',
+      CATALOG_CACHE_MS: '0',
+      MAX_LINE_QUANTITY: '20',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -64,6 +82,8 @@ describe('loadConfig', () => {
       placementAttentionAfterMs: 600_000,
       logLevel: 'warn',
       migrateOnStart: false,
+      catalog: { url: 'https://shop.example.com/api/catalog', token: 'catalog-token', timeoutMs: 1500, cacheMs: 0 },
+      maxLineQuantity: 20,
       generatedSettings: [],
     });
   });

@@ -36,6 +36,17 @@ export class AppConfig {
   readonly bodyLimitBytes: number;
   /** PostgreSQL schema of the pg-boss job queue. */
   readonly jobsSchema: string;
+  readonly catalog: {
+    /** Absent: the catalog is the service's own PostgreSQL tables; set: the shop's own catalog over HTTP. */
+    readonly url: string | undefined;
+    /** Bearer token sent to the shop's catalog. */
+    readonly token: string | undefined;
+    readonly timeoutMs: number;
+    /** How long an answer of the shop's catalog is reused (0: never). */
+    readonly cacheMs: number;
+  };
+  /** Largest quantity of a cart line when the product sets no `maxQuantity` of its own. */
+  readonly maxLineQuantity: number;
   readonly generatedSettings: readonly string[];
 }
 
@@ -77,6 +88,13 @@ class EnvironmentVariables {
   @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier' })
   JOBS_SCHEMA?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CATALOG_URL?: string;
+  @IsOptional() @IsString() @MinLength(1) CATALOG_TOKEN?: string;
+  @IsOptional() @IsInt() @Min(50) @Max(60_000) CATALOG_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(3_600_000) CATALOG_CACHE_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1000) MAX_LINE_QUANTITY?: number;
 }
 
 const NUMERIC_VARIABLES = [
@@ -89,6 +107,9 @@ const NUMERIC_VARIABLES = [
   'AUTHORIZATION_CALLBACK_GRACE_MS',
   'PLACEMENT_ATTENTION_AFTER_MS',
   'BODY_LIMIT_BYTES',
+  'CATALOG_TIMEOUT_MS',
+  'CATALOG_CACHE_MS',
+  'MAX_LINE_QUANTITY',
 ] as const;
 
 export class ConfigurationError extends Error {}
@@ -117,7 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     // Name the most basic failure first: "must be an integer" says more about PORT=abc than a range does.
     const reason = constraints.isInt ?? constraints.isIn ?? Object.values(constraints)[0] ?? 'is invalid';
     const shown =
-      first.property.includes('PASSWORD') || first.property.includes('SECRET') || first.property.includes('KEY')
+      first.property.includes('PASSWORD') ||
+      first.property.includes('SECRET') ||
+      first.property.includes('KEY') ||
+      first.property.includes('TOKEN')
         ? '(hidden)'
         : JSON.stringify(first.value);
     throw new ConfigurationError(`Invalid configuration: ${first.property}=${shown}: ${reason}`);
@@ -173,6 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     placementAttentionAfterMs: variables.PLACEMENT_ATTENTION_AFTER_MS ?? 15 * 60_000,
     bodyLimitBytes: variables.BODY_LIMIT_BYTES ?? 262_144,
     jobsSchema: variables.JOBS_SCHEMA ?? 'pgboss',
+    catalog: {
+      url: variables.CATALOG_URL?.replace(/\/+$/, ''),
+      token: variables.CATALOG_TOKEN,
+      timeoutMs: variables.CATALOG_TIMEOUT_MS ?? 2000,
+      cacheMs: variables.CATALOG_CACHE_MS ?? 30_000,
+    },
+    maxLineQuantity: variables.MAX_LINE_QUANTITY ?? 99,
     generatedSettings,
   };
 }
