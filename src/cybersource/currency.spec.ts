@@ -16,9 +16,12 @@ describe('CyberSource amounts', () => {
   });
 
   it('knows the exponent of the currencies that differ from 2', () => {
-    expect([currencyExponent('JPY'), currencyExponent('ISK'), currencyExponent('KWD'), currencyExponent('SEK')]).toEqual([
-      0, 0, 3, 2,
-    ]);
+    expect([
+      currencyExponent('JPY'),
+      currencyExponent('ISK'),
+      currencyExponent('KWD'),
+      currencyExponent('SEK'),
+    ]).toEqual([0, 0, 3, 2]);
   });
 
   it('refuses negative or fractional minor units', () => {

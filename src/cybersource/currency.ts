@@ -5,7 +5,25 @@
  * Intl.NumberFormat's digits follow CLDR's display conventions, which differ from ISO 4217 for some
  * currencies (e.g. it shows HUF and ISK with other digits than their ISO exponent).
  */
-const ZERO_DECIMALS = ['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'];
+const ZERO_DECIMALS = [
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'ISK',
+  'JPY',
+  'KMF',
+  'KRW',
+  'PYG',
+  'RWF',
+  'UGX',
+  'UYI',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+];
 const THREE_DECIMALS = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
 
 const EXPONENTS: ReadonlyMap<string, number> = new Map([
@@ -19,7 +37,8 @@ export function currencyExponent(currency: string): number {
 
 /** 12390 EUR -> "123.90"; 1500 JPY -> "1500"; -5 is refused (CyberSource amounts are never negative). */
 export function toMajorUnits(minor: number, currency: string): string {
-  if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError(`Amount must be a non-negative integer of minor units: ${minor}`);
+  if (!Number.isSafeInteger(minor) || minor < 0)
+    throw new RangeError(`Amount must be a non-negative integer of minor units: ${minor}`);
   const exponent = currencyExponent(currency);
   if (exponent === 0) return String(minor);
   const digits = String(minor).padStart(exponent + 1, '0');

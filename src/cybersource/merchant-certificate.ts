@@ -21,7 +21,9 @@ export function readMerchantP12(p12: Buffer, password: string): MerchantCredenti
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary')));
     store = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
   } catch (error) {
-    throw new Error(`The CyberSource P12 cannot be read (wrong password or not a PKCS#12 file): ${(error as Error).message}`);
+    throw new Error(
+      `The CyberSource P12 cannot be read (wrong password or not a PKCS#12 file): ${(error as Error).message}`,
+    );
   }
   const keyBags = [
     ...(store.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag] ?? []),

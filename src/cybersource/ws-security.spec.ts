@@ -3,7 +3,8 @@ import { generateThrowawayP12 } from '../cybersource-simulator/throwaway-p12.js'
 import { readMerchantP12 } from './merchant-certificate.js';
 import { signedEnvelope, verifyEnvelope } from './ws-security.js';
 
-const BODY = '<requestMessage xmlns="urn:schemas-cybersource-com:transaction-data-1.224"><merchantID>shop_one</merchantID><merchantReferenceCode>cart-1</merchantReferenceCode></requestMessage>';
+const BODY =
+  '<requestMessage xmlns="urn:schemas-cybersource-com:transaction-data-1.224"><merchantID>shop_one</merchantID><merchantReferenceCode>cart-1</merchantReferenceCode></requestMessage>';
 
 describe('WS-Security with the merchant P12', () => {
   const merchant = generateThrowawayP12('shop_one', 'p12-password');
@@ -30,7 +31,10 @@ describe('WS-Security with the merchant P12', () => {
 
   it('refuses a Body changed after signing', () => {
     const tampered = signedEnvelope(BODY, credentials).replace('cart-1', 'cart-2');
-    expect(verifyEnvelope(tampered, merchant.certificatePem)).toEqual({ valid: false, reason: 'signature does not verify' });
+    expect(verifyEnvelope(tampered, merchant.certificatePem)).toEqual({
+      valid: false,
+      reason: 'signature does not verify',
+    });
   });
 
   it('refuses a signature made with another key, even when it carries the expected certificate', () => {

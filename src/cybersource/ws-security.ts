@@ -5,9 +5,9 @@
  * exclusive C14N, RSA-SHA256, SHA-256 digest, the key referenced through a SecurityTokenReference.
  * The signature itself is xml-crypto's; this file only places it.
  */
-import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MerchantCredentials } from './merchant-certificate.js';
+import { parseXml } from './simple-order-xml.js';
 
 export const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
@@ -54,8 +54,7 @@ export function signedEnvelope(bodyXml: string, credentials: MerchantCredentials
 }
 
 export type SignatureCheck =
-  | { valid: true; signedBody: string; certificateBase64: string }
-  | { valid: false; reason: string };
+  { valid: true; signedBody: string; certificateBase64: string } | { valid: false; reason: string };
 
 /**
  * Verifies a signed envelope against the certificate we expect (the merchant's, configured out of band):
@@ -64,14 +63,11 @@ export type SignatureCheck =
  * caller never reads an element the signature does not cover (signature wrapping).
  */
 export function verifyEnvelope(xml: string, expectedCertificatePem: string): SignatureCheck {
-  let document: Document;
-  try {
-    document = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml') as unknown as Document;
-  } catch {
-    return { valid: false, reason: 'not well-formed XML' };
-  }
+  const document = parseXml(xml);
+  if (!document) return { valid: false, reason: 'not well-formed XML' };
   const root = document.documentElement;
-  if (!root || root.localName !== 'Envelope' || root.namespaceURI !== SOAP_ENV) return { valid: false, reason: 'not a SOAP 1.1 envelope' };
+  if (!root || root.localName !== 'Envelope' || root.namespaceURI !== SOAP_ENV)
+    return { valid: false, reason: 'not a SOAP 1.1 envelope' };
   const header = child(root, SOAP_ENV, 'Header');
   const body = child(root, SOAP_ENV, 'Body');
   const security = header && child(header, WSSE, 'Security');
