@@ -196,7 +196,11 @@ export class CyberSourceGateway extends KlarnaGateway {
     };
   }
 
-  async updateOrderAuthorization(_orderId: string, _update: KlarnaAuthorizationUpdate): Promise<string | undefined> {
+  async updateOrderAuthorization(
+    _orderId: string,
+    _update: KlarnaAuthorizationUpdate,
+    _idempotencyKey: string,
+  ): Promise<string | undefined> {
     throw notSupported(
       'updateAuthorization',
       'changing an authorized amount needs a follow-on authorization with a new request id (not supported yet)',
