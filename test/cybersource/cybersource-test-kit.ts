@@ -19,12 +19,12 @@ Logger.overrideLogger(false);
 
 export const MERCHANT_ID = 'test_shop';
 
-export interface CyberSourceKit {
+/** The CyberSource side of a test: the simulator, a throw-away P12 for it, and the settings that point the service at it. */
+export interface CyberSourceSide {
   simulator: CyberSourceSimulator;
-  gateway: CyberSourceGateway;
-  config: AppConfig;
   p12: ThrowawayP12;
-  p12Path: string;
+  /** PAYMENT_GATEWAY=cybersource and the CYBERSOURCE_* settings for this simulator. */
+  environment: Record<string, string>;
   /** A /_sim control call. */
   control<T = Record<string, unknown>>(
     method: string,
@@ -37,24 +37,12 @@ export interface CyberSourceKit {
   close(): Promise<void>;
 }
 
-export async function startCyberSourceKit(environment: Record<string, string> = {}): Promise<CyberSourceKit> {
+export async function startCyberSourceSide(): Promise<CyberSourceSide> {
   const p12 = generateThrowawayP12(MERCHANT_ID);
   const directory = mkdtempSync(join(tmpdir(), 'cybersource-test-'));
   const p12Path = join(directory, 'merchant.p12');
   writeFileSync(p12Path, p12.p12);
   const simulator = await startCyberSourceSimulator({ merchantId: MERCHANT_ID, certificatePem: p12.certificatePem });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PUBLIC_BASE_URL: 'https://shop.example.com',
-    PAYMENT_GATEWAY: 'cybersource',
-    CYBERSOURCE_MERCHANT_ID: MERCHANT_ID,
-    CYBERSOURCE_ENDPOINT: simulator.endpoint,
-    CYBERSOURCE_P12_PATH: p12Path,
-    CYBERSOURCE_P12_PASSWORD: p12.password,
-    KLARNA_TIMEOUT_MS: '1000',
-    ...environment,
-  });
-  const gateway = new CyberSourceGateway(config, new MetricsService());
   const control = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${simulator.url}/_sim${path}`, {
       method,
@@ -66,10 +54,14 @@ export async function startCyberSourceKit(environment: Record<string, string> = 
   };
   return {
     simulator,
-    gateway,
-    config,
     p12,
-    p12Path,
+    environment: {
+      PAYMENT_GATEWAY: 'cybersource',
+      CYBERSOURCE_MERCHANT_ID: MERCHANT_ID,
+      CYBERSOURCE_ENDPOINT: simulator.endpoint,
+      CYBERSOURCE_P12_PATH: p12Path,
+      CYBERSOURCE_P12_PASSWORD: p12.password,
+    },
     control,
     async calls(operation) {
       const query = operation ? `?operation=${operation}` : '';
@@ -87,6 +79,24 @@ export async function startCyberSourceKit(environment: Record<string, string> = 
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+export interface CyberSourceKit extends CyberSourceSide {
+  gateway: CyberSourceGateway;
+  config: AppConfig;
+}
+
+/** The simulator and a CyberSourceGateway pointed at it, without the rest of the service. */
+export async function startCyberSourceKit(environment: Record<string, string> = {}): Promise<CyberSourceKit> {
+  const side = await startCyberSourceSide();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_BASE_URL: 'https://shop.example.com',
+    KLARNA_TIMEOUT_MS: '1000',
+    ...side.environment,
+    ...environment,
+  });
+  return { ...side, config, gateway: new CyberSourceGateway(config, new MetricsService()) };
 }
 
 /** Germany, 19 % VAT: 2 mugs at 59.50 and shipping 4.90 = 123.90. */

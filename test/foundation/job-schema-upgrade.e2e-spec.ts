@@ -52,7 +52,10 @@ describe('job queue schema upgrade from pg-boss 10', () => {
         { id: dueId, singleton_key: 'due', retry_limit: 7, state: 'completed' },
         { id: laterId, singleton_key: 'later', retry_limit: expect.any(Number), state: 'created' },
       ]);
-      const schemas = await rows<{ nspname: string }>(url, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'jobs%'`);
+      const schemas = await rows<{ nspname: string }>(
+        url,
+        `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'jobs%'`,
+      );
       expect(schemas).toEqual([{ nspname: 'jobs' }]);
     } finally {
       await queue.onApplicationShutdown();
