@@ -72,10 +72,7 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   }
   const stopSimulators = async () => {
     await simulator?.close();
-    if (cyberSourceSimulator) {
-      await cyberSourceSimulator.simulator.close();
-      rmSync(cyberSourceSimulator.p12Dir, { recursive: true, force: true });
-    }
+    await cyberSourceSimulator?.simulator.close();
   };
 
   let embedded: EmbeddedDatabase | undefined;
@@ -94,7 +91,13 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       const result = await migrate(databaseUrl, MIGRATIONS_DIR);
       log.info({ event: 'migrations.applied', applied: result.applied }, 'Migrations up to date');
     }
-    const app = await createApp({ ...config, databaseUrl, klarna, cybersource });
+    let app: NestFastifyApplication;
+    try {
+      app = await createApp({ ...config, databaseUrl, klarna, cybersource });
+    } finally {
+      // The gateway read the throw-away P12 while the app was created: no key stays on disk.
+      if (cyberSourceSimulator) rmSync(cyberSourceSimulator.p12Dir, { recursive: true, force: true });
+    }
     await app.listen({ port: config.port, host: config.host });
     const url = await app.getUrl();
     log.info({ event: 'service.started', url }, 'Klarna checkout BFF listening');
