@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'prisma.config.ts', 'src/klarna-simulator/main.ts'],
+    files: ['src/config/**', 'test/**', 'bench/**', 'prisma.config.ts', 'src/klarna-simulator/main.ts', 'src/cybersource-simulator/main.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

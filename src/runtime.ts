@@ -6,7 +6,12 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedde
 import { MIGRATIONS_DIR } from './database/migrations-dir.js';
 import { ensureDatabase, migrate } from './database/migrator.js';
 import { startKlarnaSimulator, type KlarnaSimulator } from './klarna-simulator/klarna-simulator.js';
+import { startCyberSourceSimulator, type CyberSourceSimulator } from './cybersource-simulator/cybersource-simulator.js';
+import { generateThrowawayP12 } from './cybersource-simulator/throwaway-p12.js';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Runtime {
   app: NestFastifyApplication;
@@ -15,7 +20,8 @@ export interface Runtime {
 }
 
 /**
- * Starts everything the service needs: the Klarna simulator when no Klarna credentials are set, the
+ * Starts everything the service needs: the Klarna simulator when no Klarna credentials are set (or the
+ * CyberSource simulator with a throw-away P12 when PAYMENT_GATEWAY=cybersource and no merchant id is set), the
  * embedded PostgreSQL when no DATABASE_URL is set, the database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
  */
 export async function startRuntime(config: AppConfig): Promise<Runtime> {
@@ -31,8 +37,29 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   }
 
   let simulator: KlarnaSimulator | undefined;
+  let cyberSourceSimulator: { simulator: CyberSourceSimulator; p12Dir: string } | undefined;
   let klarna = config.klarna;
-  if (klarna.username === undefined) {
+  let cybersource = config.cybersource;
+  if (config.paymentGateway === 'cybersource') {
+    if (cybersource.merchantId === undefined) {
+      const merchantId = 'simulated_merchant';
+      const p12 = generateThrowawayP12(merchantId);
+      const p12Dir = mkdtempSync(join(tmpdir(), 'cybersource-sim-'));
+      const p12Path = join(p12Dir, 'merchant.p12');
+      writeFileSync(p12Path, p12.p12, { mode: 0o600 });
+      const started = await startCyberSourceSimulator({ merchantId, certificatePem: p12.certificatePem, port: 0 });
+      cyberSourceSimulator = { simulator: started, p12Dir };
+      cybersource = { merchantId, endpoint: started.endpoint, p12Path, p12Password: p12.password };
+      log.warn(
+        { event: 'cybersource.simulated', url: started.url },
+        'CYBERSOURCE_MERCHANT_ID is not set: CyberSource is SIMULATED by the built-in CyberSource simulator with a throw-away P12 (no real payments; see src/cybersource-simulator/README.md)',
+      );
+    }
+    log.info(
+      { event: 'payment_gateway.selected', gateway: 'cybersource', endpoint: cybersource.endpoint },
+      'Payment gateway: Klarna through CyberSource (Simple Order API)',
+    );
+  } else if (klarna.username === undefined) {
     simulator = await startKlarnaSimulator({ port: 0, password: randomBytes(16).toString('hex') });
     klarna = { ...klarna, apiUrl: simulator.url, username: simulator.username, password: simulator.password };
     log.warn(
@@ -40,6 +67,13 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       'KLARNA_USERNAME is not set: Klarna is SIMULATED by the built-in Klarna simulator (no real payments; see src/klarna-simulator/README.md)',
     );
   }
+  if (config.paymentGateway === 'klarna') {
+    log.info({ event: 'payment_gateway.selected', gateway: 'klarna', url: klarna.apiUrl }, 'Payment gateway: Klarna');
+  }
+  const stopSimulators = async () => {
+    await simulator?.close();
+    await cyberSourceSimulator?.simulator.close();
+  };
 
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
@@ -57,7 +91,13 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       const result = await migrate(databaseUrl, MIGRATIONS_DIR);
       log.info({ event: 'migrations.applied', applied: result.applied }, 'Migrations up to date');
     }
-    const app = await createApp({ ...config, databaseUrl, klarna });
+    let app: NestFastifyApplication;
+    try {
+      app = await createApp({ ...config, databaseUrl, klarna, cybersource });
+    } finally {
+      // The gateway read the throw-away P12 while the app was created: no key stays on disk.
+      if (cyberSourceSimulator) rmSync(cyberSourceSimulator.p12Dir, { recursive: true, force: true });
+    }
     await app.listen({ port: config.port, host: config.host });
     const url = await app.getUrl();
     log.info({ event: 'service.started', url }, 'Klarna checkout BFF listening');
@@ -66,12 +106,12 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       url,
       async stop() {
         await app.close();
-        await simulator?.close();
+        await stopSimulators();
         await embedded?.stop();
       },
     };
   } catch (error) {
-    await simulator?.close();
+    await stopSimulators();
     await embedded?.stop();
     throw error;
   }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, loadConfig } from './app-config.js';
 
+const PRODUCTION_BASICS = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://app@db:5432/shop',
+  WEBHOOK_SECRET: 'x'.repeat(40),
+  OPS_API_KEY: 'o'.repeat(20),
+  PUBLIC_BASE_URL: 'https://shop.example.com',
+};
+
 describe('loadConfig', () => {
   it('starts with nothing configured: embedded database, simulated Klarna, generated webhook secret', () => {
     const config = loadConfig({});
@@ -9,6 +17,13 @@ describe('loadConfig', () => {
     expect(config.klarna.username).toBeUndefined();
     expect(config.generatedSettings).toEqual(['WEBHOOK_SECRET']);
     expect(config.webhookSecret).toHaveLength(64);
+    expect(config.paymentGateway).toBe('klarna');
+    expect(config.cybersource).toEqual({
+      merchantId: undefined,
+      endpoint: 'https://ics2wstest.ic3.com/commerce/1.x/transactionProcessor',
+      p12Path: undefined,
+      p12Password: undefined,
+    });
   });
 
   it.each([
@@ -25,6 +40,28 @@ describe('loadConfig', () => {
     [{ CATALOG_CACHE_MS: '-1' }, 'CATALOG_CACHE_MS=-1: CATALOG_CACHE_MS must not be less than 0'],
     [{ MAX_LINE_QUANTITY: '0' }, 'MAX_LINE_QUANTITY=0: MAX_LINE_QUANTITY must not be less than 1'],
     [{ MAX_LINE_QUANTITY: '1001' }, 'MAX_LINE_QUANTITY=1001: MAX_LINE_QUANTITY must not be greater than 1000'],
+    [{ PAYMENT_GATEWAY: 'paypal' }, 'PAYMENT_GATEWAY="paypal": PAYMENT_GATEWAY must be one of the following values'],
+    [{ CYBERSOURCE_MERCHANT_ID: 'shop one' }, 'CYBERSOURCE_MERCHANT_ID must be letters, digits or _'],
+    [{ CYBERSOURCE_ENDPOINT: 'ics2wstest' }, 'CYBERSOURCE_ENDPOINT="ics2wstest"'],
+    [{ CYBERSOURCE_MERCHANT_ID: 'shop_one' }, 'CYBERSOURCE_P12_PATH is required when CYBERSOURCE_MERCHANT_ID is set'],
+    [
+      { CYBERSOURCE_MERCHANT_ID: 'shop_one', CYBERSOURCE_P12_PATH: '/nowhere.p12' },
+      'CYBERSOURCE_P12_PASSWORD is required when CYBERSOURCE_MERCHANT_ID is set',
+    ],
+    [
+      {
+        PAYMENT_GATEWAY: 'cybersource',
+        CYBERSOURCE_MERCHANT_ID: 'shop_one',
+        CYBERSOURCE_P12_PATH: '/nowhere.p12',
+        CYBERSOURCE_P12_PASSWORD: 'secret',
+      },
+      'CYBERSOURCE_P12_PATH="/nowhere.p12": no such file',
+    ],
+    [
+      { ...PRODUCTION_BASICS, PAYMENT_GATEWAY: 'cybersource' },
+      'CYBERSOURCE_MERCHANT_ID is required when NODE_ENV=production',
+    ],
+    [{ ...PRODUCTION_BASICS }, 'KLARNA_USERNAME is required when NODE_ENV=production'],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);
@@ -33,6 +70,27 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('\n');
     }
+  });
+
+  it('production with PAYMENT_GATEWAY=cybersource needs CyberSource credentials, not Klarna ones', () => {
+    const config = loadConfig({
+      ...PRODUCTION_BASICS,
+      PAYMENT_GATEWAY: 'cybersource',
+      CYBERSOURCE_MERCHANT_ID: 'shop_one',
+      CYBERSOURCE_ENDPOINT: 'https://ics2ws.ic3.com/commerce/1.x/transactionProcessor',
+      CYBERSOURCE_P12_PATH: 'package.json',
+      CYBERSOURCE_P12_PASSWORD: 'secret',
+    });
+    expect(config).toMatchObject({
+      paymentGateway: 'cybersource',
+      cybersource: {
+        merchantId: 'shop_one',
+        endpoint: 'https://ics2ws.ic3.com/commerce/1.x/transactionProcessor',
+        p12Path: 'package.json',
+        p12Password: 'secret',
+      },
+    });
+    expect(config.klarna.username).toBeUndefined();
   });
 
   it('never echoes a secret in its error', () => {

@@ -26,6 +26,17 @@ export class AppConfig {
     /** Longest wait between background retries of a Klarna call that failed or whose outcome was unknown. */
     readonly retryMaxDelayMs: number;
   };
+  /** Which gateway reaches Klarna: Klarna's own REST API, or Klarna through CyberSource's Simple Order API. */
+  readonly paymentGateway: 'klarna' | 'cybersource';
+  readonly cybersource: {
+    /** Absent (with PAYMENT_GATEWAY=cybersource): the CyberSource simulator is started and used. */
+    readonly merchantId: string | undefined;
+    /** The transaction processor's SOAP endpoint. */
+    readonly endpoint: string;
+    /** The merchant's PKCS#12 file (key + certificate) from CyberSource's Business Center. */
+    readonly p12Path: string | undefined;
+    readonly p12Password: string | undefined;
+  };
   readonly webhookSecret: string;
   /** Absent: the operations endpoints refuse every caller. */
   readonly opsApiKey: string | undefined;
@@ -52,6 +63,8 @@ export class AppConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KLARNA_PLAYGROUND_EU = 'https://api.playground.klarna.com';
+/** CyberSource's test transaction processor (production: https://ics2ws.ic3.com/commerce/1.x/transactionProcessor). */
+const CYBERSOURCE_TEST_ENDPOINT = 'https://ics2wstest.ic3.com/commerce/1.x/transactionProcessor';
 
 class EnvironmentVariables {
   @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV?: string;
@@ -73,6 +86,13 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(1) @Max(1000) KLARNA_CIRCUIT_FAILURES?: number;
   @IsOptional() @IsInt() @Min(100) @Max(600_000) KLARNA_CIRCUIT_COOLDOWN_MS?: number;
   @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) KLARNA_RETRY_MAX_DELAY_MS?: number;
+  @IsOptional() @IsIn(['klarna', 'cybersource']) PAYMENT_GATEWAY?: string;
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_]{1,30}$/, { message: 'CYBERSOURCE_MERCHANT_ID must be letters, digits or _ (at most 30)' })
+  CYBERSOURCE_MERCHANT_ID?: string;
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) CYBERSOURCE_ENDPOINT?: string;
+  @IsOptional() @IsString() @MinLength(1) CYBERSOURCE_P12_PATH?: string;
+  @IsOptional() @IsString() @MinLength(1) CYBERSOURCE_P12_PASSWORD?: string;
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
@@ -148,15 +168,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
 
   const nodeEnv = (variables.NODE_ENV ?? 'development') as AppConfig['nodeEnv'];
+  const paymentGateway = (variables.PAYMENT_GATEWAY ?? 'klarna') as AppConfig['paymentGateway'];
   const generatedSettings: string[] = [];
   if (nodeEnv === 'production') {
+    const gatewayCredentials =
+      paymentGateway === 'cybersource'
+        ? ([
+            'CYBERSOURCE_MERCHANT_ID',
+            'CYBERSOURCE_ENDPOINT',
+            'CYBERSOURCE_P12_PATH',
+            'CYBERSOURCE_P12_PASSWORD',
+          ] as const)
+        : (['KLARNA_USERNAME', 'KLARNA_PASSWORD'] as const);
     for (const key of [
       'DATABASE_URL',
       'WEBHOOK_SECRET',
       'OPS_API_KEY',
       'PUBLIC_BASE_URL',
-      'KLARNA_USERNAME',
-      'KLARNA_PASSWORD',
+      ...gatewayCredentials,
     ] as const) {
       if (variables[key] === undefined)
         throw new ConfigurationError(`Invalid configuration: ${key} is required when NODE_ENV=production`);
@@ -164,6 +193,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   if (variables.KLARNA_USERNAME !== undefined && variables.KLARNA_PASSWORD === undefined) {
     throw new ConfigurationError('Invalid configuration: KLARNA_PASSWORD is required when KLARNA_USERNAME is set');
+  }
+  if (variables.CYBERSOURCE_MERCHANT_ID !== undefined) {
+    for (const key of ['CYBERSOURCE_P12_PATH', 'CYBERSOURCE_P12_PASSWORD'] as const) {
+      if (variables[key] === undefined) {
+        throw new ConfigurationError(`Invalid configuration: ${key} is required when CYBERSOURCE_MERCHANT_ID is set`);
+      }
+    }
+    if (paymentGateway === 'cybersource' && !existsSync(variables.CYBERSOURCE_P12_PATH!)) {
+      throw new ConfigurationError(
+        `Invalid configuration: CYBERSOURCE_P12_PATH=${JSON.stringify(variables.CYBERSOURCE_P12_PATH)}: no such file`,
+      );
+    }
   }
   let webhookSecret = variables.WEBHOOK_SECRET;
   if (webhookSecret === undefined) {
@@ -189,6 +230,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       circuitFailures: variables.KLARNA_CIRCUIT_FAILURES ?? 5,
       circuitCoolDownMs: variables.KLARNA_CIRCUIT_COOLDOWN_MS ?? 10_000,
       retryMaxDelayMs: variables.KLARNA_RETRY_MAX_DELAY_MS ?? 60_000,
+    },
+    paymentGateway,
+    cybersource: {
+      merchantId: variables.CYBERSOURCE_MERCHANT_ID,
+      endpoint: variables.CYBERSOURCE_ENDPOINT ?? CYBERSOURCE_TEST_ENDPOINT,
+      p12Path: variables.CYBERSOURCE_P12_PATH,
+      p12Password: variables.CYBERSOURCE_P12_PASSWORD,
     },
     webhookSecret,
     opsApiKey: variables.OPS_API_KEY,

@@ -7,6 +7,7 @@ import { HttpClient } from './http.js';
 import pg from 'pg';
 import { testDatabaseUrl } from './test-database.js';
 import { freePort } from '../../src/database/embedded-database.js';
+import { startCyberSourceSide, type CyberSourceSide } from '../cybersource/cybersource-test-kit.js';
 
 export const OPS_API_KEY = 'test-ops-api-key-0123456789';
 
@@ -19,6 +20,8 @@ export interface TestApp {
   /** Klarna's side: the simulator's control endpoints and recorded calls. */
   klarna: SimulatorClient;
   simulator: KlarnaSimulator;
+  /** With PAYMENT_GATEWAY=cybersource: the CyberSource simulator the service talks to (signed SOAP). */
+  cyberSource?: CyberSourceSide;
   /** A direct connection to this run's database, for asserting what was (not) written. */
   database: pg.Client;
   /** The Klarna calls the simulator received, oldest first (optionally of one operation). */
@@ -42,6 +45,7 @@ export interface RecordedKlarnaCall {
  */
 export async function startTestApp(environment: Record<string, string> = {}): Promise<TestApp> {
   const simulator = await startKlarnaSimulator({ port: 0 });
+  const cyberSource = environment.PAYMENT_GATEWAY === 'cybersource' ? await startCyberSourceSide() : undefined;
   // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL.
   const port = await freePort();
   const config = loadConfig({
@@ -61,6 +65,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     KLARNA_CIRCUIT_FAILURES: '1000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
+    ...cyberSource?.environment,
     ...environment,
   });
   const app = await createApp(config);
@@ -76,6 +81,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     http: new HttpClient(url),
     klarna,
     simulator,
+    cyberSource,
     database,
     async klarnaCalls<T>(operation?: string) {
       const query = operation ? `?operation=${operation}` : '';
@@ -85,6 +91,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
       await database.end();
       await app.close();
       await simulator.close();
+      await cyberSource?.close();
     },
   };
 }
