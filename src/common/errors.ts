@@ -10,6 +10,8 @@ export interface FieldError {
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   correlationId?: string;
+  /** Seconds after which the same request may succeed; sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 
   constructor(message: string) {
     super(message);
@@ -71,5 +73,30 @@ export class KlarnaUnavailableError extends DomainError {
   constructor(message: string, correlationId?: string) {
     super(message);
     this.correlationId = correlationId;
+  }
+}
+
+/** Too many requests from one client (or for one cart); the answer carries `Retry-After`. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * PostgreSQL cannot be reached (down, restarting, connection lost: SERVICE_UNAVAILABLE), cannot give a
+ * connection or finish a transaction in time (SERVICE_BUSY), or this instance is shutting down
+ * (SHUTTING_DOWN). Always worth retrying, here or on another instance.
+ */
+export class ServiceUnavailableError extends DomainError {
+  constructor(
+    readonly code: 'SERVICE_UNAVAILABLE' | 'SERVICE_BUSY' | 'SHUTTING_DOWN',
+    message: string,
+    retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

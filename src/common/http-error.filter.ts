@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { DomainError, ValidationFailedError } from './errors.js';
+import { classifyDatabaseError } from '../database/database-errors.js';
+import { DomainError, ServiceUnavailableError, ValidationFailedError } from './errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
@@ -19,15 +20,21 @@ const STATUS_BY_CODE: Record<string, number> = {
   ORDER_NOT_MODIFIABLE: 409,
   AUTHORIZATION_INVALID: 422,
   KLARNA_REJECTED: 422,
+  RATE_LIMITED: 429,
   KLARNA_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
+  SERVICE_BUSY: 503,
+  SHUTTING_DOWN: 503,
 };
+
+/** How long a client should wait when PostgreSQL is down or busy: about one reconnect attempt. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 export interface ErrorBody {
   code: string;
   message: string;
   errors?: { field: string; message: string }[];
   correlationId?: string;
-  details?: unknown;
 }
 
 /**
@@ -40,7 +47,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const [status, body] = this.toResponse(exception);
+    const error = this.asDatabaseTrouble(exception) ?? exception;
+    const [status, body] = this.toResponse(error);
+    if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+    }
     void reply.status(status).send(body);
   }
 
@@ -52,6 +63,25 @@ export class HttpErrorFilter implements ExceptionFilter {
         throw new ValidationFailedError([{ field: 'content-type', message: 'must be application/json' }]);
       }
     });
+  }
+
+  /**
+   * A lost or refused database connection is an outage, not a bug: 503 with `Retry-After` and no driver message
+   * (those name hosts, ports and SQL). Logged once here with the error's code only.
+   */
+  private asDatabaseTrouble(exception: unknown): ServiceUnavailableError | undefined {
+    if (exception instanceof DomainError || exception instanceof HttpException) return undefined;
+    const trouble = classifyDatabaseError(exception);
+    if (!trouble) return undefined;
+    const code = (exception as { code?: unknown }).code;
+    this.logger.warn({ event: `database.${trouble}`, code: typeof code === 'string' ? code : undefined });
+    return trouble === 'busy'
+      ? new ServiceUnavailableError('SERVICE_BUSY', 'The service is busy; try again shortly', DATABASE_RETRY_AFTER_SECONDS)
+      : new ServiceUnavailableError(
+          'SERVICE_UNAVAILABLE',
+          'The service is temporarily unavailable; try again shortly',
+          DATABASE_RETRY_AFTER_SECONDS,
+        );
   }
 
   private toResponse(exception: unknown): [number, ErrorBody] {
@@ -67,8 +97,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return [404, { code: 'ROUTE_NOT_FOUND', message: 'No such route' }];
-      // Terminus answers 503 with the failing checks as the exception's response.
-      if (status === 503) return [503, { code: 'NOT_READY', message: 'Not ready', details: exception.getResponse() }];
+      if (status === 503) return [503, { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable' }];
       return [status, { code: `HTTP_${status}`, message: exception.message }];
     }
     this.logger.error({ event: 'request.failed', err: exception }, 'Unhandled error');
