@@ -11,6 +11,8 @@ import { KlarnaModule } from './klarna/klarna.module.js';
 import { OrderModule } from './order/order.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 
 @Module({})
 export class AppModule {
@@ -24,12 +26,14 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config.logLevel)),
         DatabaseModule,
         MetricsModule,
+        LifecycleModule,
         HealthModule,
         JobsModule,
         KlarnaModule,
         CartModule,
         OrderModule,
         WebhooksModule,
+        RetentionModule,
       ],
       providers: [
         {

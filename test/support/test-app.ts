@@ -7,12 +7,17 @@ import { HttpClient } from './http.js';
 import pg from 'pg';
 import { testDatabaseUrl } from './test-database.js';
 import { freePort } from '../../src/database/embedded-database.js';
+import { listenOps } from '../../src/ops/ops-listener.js';
+import { AppConfig as AppConfigToken } from '../../src/config/app-config.js';
 
 export const OPS_API_KEY = 'test-ops-api-key-0123456789';
 
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
+  /** The ops listener's URL when OPS_PORT was given (as `'auto'` for a free port). */
+  opsUrl: string | undefined;
+  /** The configuration the app runs with (the webhook secret as resolved at start). */
   config: AppConfig;
   /** The storefront's view: the service's REST API. */
   http: HttpClient;
@@ -44,7 +49,8 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
   const simulator = await startKlarnaSimulator({ port: 0 });
   // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL.
   const port = await freePort();
-  const config = loadConfig({
+  const opsPort = environment.OPS_PORT === 'auto' ? String(await freePort()) : environment.OPS_PORT;
+  const loaded = loadConfig({
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
@@ -61,10 +67,18 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     KLARNA_CIRCUIT_FAILURES: '1000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
+    // Every suite talks from 127.0.0.1: the rate limits have their own suite.
+    RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_WEBHOOK_MAX: '0',
+    RATE_LIMIT_SESSION_MAX: '0',
+    HOST: '127.0.0.1',
     ...environment,
+    ...(opsPort === undefined ? {} : { OPS_PORT: opsPort }),
   });
-  const app = await createApp(config);
+  const app = await createApp(loaded);
   await app.listen({ port, host: '127.0.0.1' });
+  await listenOps(app, loaded);
+  const config = app.get(AppConfigToken);
   const url = `http://127.0.0.1:${port}`;
   const database = new pg.Client({ connectionString: testDatabaseUrl() });
   await database.connect();
@@ -72,6 +86,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
   return {
     app,
     url,
+    opsUrl: opsPort === undefined ? undefined : `http://127.0.0.1:${opsPort}`,
     config,
     http: new HttpClient(url),
     klarna,
