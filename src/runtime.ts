@@ -69,7 +69,8 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
     const opsServer = await listenOps(app, config);
     const url = await app.getUrl();
     log.info({ event: 'service.started', url, opsPort: config.opsPort }, 'Klarna checkout BFF listening');
-    if (opsServer) log.info({ event: 'ops.started', port: config.opsPort }, '/metrics, /docs and readiness details on the ops port');
+    if (opsServer)
+      log.info({ event: 'ops.started', port: config.opsPort }, '/metrics, /docs and readiness details on the ops port');
     const stop = async () => {
       await app.close();
       await simulator?.close();

@@ -76,7 +76,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const code = (exception as { code?: unknown }).code;
     this.logger.warn({ event: `database.${trouble}`, code: typeof code === 'string' ? code : undefined });
     return trouble === 'busy'
-      ? new ServiceUnavailableError('SERVICE_BUSY', 'The service is busy; try again shortly', DATABASE_RETRY_AFTER_SECONDS)
+      ? new ServiceUnavailableError(
+          'SERVICE_BUSY',
+          'The service is busy; try again shortly',
+          DATABASE_RETRY_AFTER_SECONDS,
+        )
       : new ServiceUnavailableError(
           'SERVICE_UNAVAILABLE',
           'The service is temporarily unavailable; try again shortly',

@@ -26,7 +26,9 @@ export function findUnsafeJson(document: unknown, rootName = 'body'): FieldError
     }
     const children: { value: unknown; path: string; depth: number }[] = [];
     if (Array.isArray(value)) {
-      value.forEach((item, index) => children.push({ value: item, path: `${path || rootName}[${index}]`, depth: depth + 1 }));
+      value.forEach((item, index) =>
+        children.push({ value: item, path: `${path || rootName}[${index}]`, depth: depth + 1 }),
+      );
     } else {
       for (const [key, item] of Object.entries(value)) {
         const childPath = path === '' ? printableKey(key) : `${path}.${printableKey(key)}`;

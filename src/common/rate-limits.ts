@@ -33,12 +33,17 @@ export async function registerRateLimits(app: NestFastifyApplication, config: Ap
       : (fastify.createRateLimit({ max: limit, timeWindow, ...(keyGenerator ? { keyGenerator } : {}) }) as Check);
   const perClient = limiter(max, windowMs);
   const perWebhookClient = limiter(webhookMax, windowMs);
-  const perCartSession = limiter(sessionMax, sessionWindowMs, (request) => (request.params as { cartId?: string }).cartId ?? '');
+  const perCartSession = limiter(
+    sessionMax,
+    sessionWindowMs,
+    (request) => (request.params as { cartId?: string }).cartId ?? '',
+  );
 
   fastify.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if ((route !== undefined && UNLIMITED_ROUTES.has(route)) || isOpsRequest(request)) return;
-    if (route?.startsWith('/webhooks/')) return enforce(perWebhookClient, request, 'Too many callbacks from this address');
+    if (route?.startsWith('/webhooks/'))
+      return enforce(perWebhookClient, request, 'Too many callbacks from this address');
     await enforce(perClient, request, 'Too many requests from this address');
     if (route === SESSION_ROUTE && request.method === 'POST') {
       await enforce(perCartSession, request, 'Too many Klarna sessions requested for this cart');

@@ -20,7 +20,10 @@ describe('classifyDatabaseError', () => {
       "Prisma's known error wrapping the adapter's",
       Object.assign(withCode('P2010'), { meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } }),
     ],
-    ['a socket error deep in the cause chain', new Error('outer', { cause: new Error('inner', { cause: withCode('ECONNRESET') }) })],
+    [
+      'a socket error deep in the cause chain',
+      new Error('outer', { cause: new Error('inner', { cause: withCode('ECONNRESET') }) }),
+    ],
     ['Prisma initialization', Object.assign(new Error('x'), { name: 'PrismaClientInitializationError' })],
   ])('says unavailable for %s', (_label, error) => {
     expect(classifyDatabaseError(error)).toBe('unavailable');

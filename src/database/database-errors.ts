@@ -10,12 +10,25 @@ export type DatabaseTrouble = 'unavailable' | 'busy';
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017']);
 const PRISMA_BUSY = new Set(['P2024', 'P2028']);
 // @prisma/adapter-pg's error kinds for lost or refused connections.
-const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TlsConnectionError']);
+const ADAPTER_UNAVAILABLE = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TlsConnectionError',
+]);
 const ADAPTER_BUSY = new Set(['TooManyConnections']);
 // PostgreSQL: class 08 (connection exception), 57P01..57P03 (shutting down, crashed, starting up), 53300 too many
 // connections, 57014 query cancelled by statement_timeout or lock_timeout (55P03 lock_not_available).
 const SQLSTATE_BUSY = new Set(['53300', '57014', '55P03']);
-const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const SOCKET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 // node-postgres says these in words only.
 const PG_UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,

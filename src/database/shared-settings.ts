@@ -20,7 +20,9 @@ export async function withSharedWebhookSecret(config: AppConfig): Promise<AppCon
       WEBHOOK_SECRET,
       randomBytes(32).toString('hex'),
     ]);
-    const { rows } = await client.query<{ value: string }>('SELECT value FROM app_setting WHERE name = $1', [WEBHOOK_SECRET]);
+    const { rows } = await client.query<{ value: string }>('SELECT value FROM app_setting WHERE name = $1', [
+      WEBHOOK_SECRET,
+    ]);
     return { ...config, webhookSecret: rows[0].value };
   } catch (error) {
     // A database without migrations (readiness then says so): keep the per-process secret.

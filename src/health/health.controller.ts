@@ -33,10 +33,15 @@ export class HealthController {
       'Readiness: database reachable, migrations applied, not shutting down (503 NOT_READY otherwise). ' +
       'The checks are shown on the ops port or with the operations API key only.',
   })
-  async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessAnswer> {
+  async ready(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReadinessAnswer> {
     const checks: Record<string, CheckResult> = {
       ...(await this.probe.check()),
-      shutdown: this.lifecycle.ready ? { status: 'up' } : { status: 'down', reason: `stopping (${this.lifecycle.stage})` },
+      shutdown: this.lifecycle.ready
+        ? { status: 'up' }
+        : { status: 'down', reason: `stopping (${this.lifecycle.stage})` },
     };
     const ready = Object.values(checks).every((check) => check.status === 'up');
     void reply.status(ready ? 200 : 503);

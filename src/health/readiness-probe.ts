@@ -53,7 +53,10 @@ export class ReadinessProbe {
         CHECK_TIMEOUT_MS,
       );
       this.migrated = pending.length === 0;
-      return { database: { status: 'up' }, migrations: pending.length ? { status: 'down', pending } : { status: 'up' } };
+      return {
+        database: { status: 'up' },
+        migrations: pending.length ? { status: 'down', pending } : { status: 'up' },
+      };
     } catch (error) {
       return { database: { status: 'up' }, migrations: { status: 'down', reason: describe(error) } };
     }

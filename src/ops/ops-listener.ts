@@ -27,7 +27,11 @@ export function restrictOpsRoutes(fastify: FastifyInstance, config: AppConfig): 
 }
 
 /** Opens the ops listener (after the app listens); closed by the graceful shutdown with the public one. */
-export async function listenOps(app: NestFastifyApplication, config: AppConfig, port = config.opsPort): Promise<Server | undefined> {
+export async function listenOps(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  port = config.opsPort,
+): Promise<Server | undefined> {
   if (port === undefined) return undefined;
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
