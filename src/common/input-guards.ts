@@ -8,7 +8,13 @@ import { findUnsafeJson } from './json-safety.js';
  */
 export function guardRequestInput(fastify: FastifyInstance): void {
   fastify.addHook('preValidation', async (request) => {
-    const problem = findUnsafeJson(request.query, 'query') ?? findUnsafeJson(request.body);
+    // Every body this API takes (Klarna's callbacks included) is a JSON object; the webhook parsers and the
+    // global pipe were written for objects (an array or a bare string used to reach them and answer 500).
+    const { body } = request;
+    if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+      throw new ValidationFailedError([{ field: 'body', message: 'must be a JSON object' }]);
+    }
+    const problem = findUnsafeJson(request.query, 'query') ?? findUnsafeJson(body);
     if (problem) throw new ValidationFailedError([problem]);
   });
 }

@@ -24,7 +24,7 @@ export interface TestApp {
   /** Klarna's side: the simulator's control endpoints and recorded calls. */
   klarna: SimulatorClient;
   simulator: KlarnaSimulator;
-  /** A direct connection to this run's database, for asserting what was (not) written. */
+  /** A direct connection to the app's database, for asserting what was (not) written. */
   database: pg.Client;
   /** The Klarna calls the simulator received, oldest first (optionally of one operation). */
   klarnaCalls<T = RecordedKlarnaCall>(operation?: string): Promise<T[]>;
@@ -80,7 +80,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
   await listenOps(app, loaded);
   const config = app.get(AppConfigToken);
   const url = `http://127.0.0.1:${port}`;
-  const database = new pg.Client({ connectionString: testDatabaseUrl() });
+  const database = new pg.Client({ connectionString: config.databaseUrl });
   await database.connect();
   const klarna = new SimulatorClient(simulator);
   return {
