@@ -7,6 +7,7 @@ import { ServiceUnavailableError } from '../common/errors.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ReadinessProbe } from '../health/readiness-probe.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' | 'database' | 'done';
 
@@ -36,6 +37,7 @@ export class LifecycleService implements BeforeApplicationShutdown {
     private readonly prisma: PrismaService,
     private readonly jobs: JobQueueService,
     private readonly readiness: ReadinessProbe,
+    private readonly metrics: MetricsService,
   ) {}
 
   get stage(): ShutdownStage {
@@ -55,13 +57,16 @@ export class LifecycleService implements BeforeApplicationShutdown {
         throw new ServiceUnavailableError('SHUTTING_DOWN', 'This instance is shutting down; try again', 1);
       }
       this.inFlight.set(request, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
+      this.metrics.httpRequestsInFlight.set(this.inFlight.size);
     });
     // A response finished while closing ends its connection, so the server's close is not held up by keep-alive.
     fastify.addHook('onSend', async (request, reply) => {
       if (this.refusingRequests() && request.raw.httpVersionMajor < 2) void reply.header('connection', 'close');
     });
     const done = async (request: FastifyRequest) => {
-      if (this.inFlight.delete(request) && this.inFlight.size === 0) this.drained?.();
+      if (!this.inFlight.delete(request)) return;
+      this.metrics.httpRequestsInFlight.set(this.inFlight.size);
+      if (this.inFlight.size === 0) this.drained?.();
     };
     fastify.addHook('onResponse', done);
     fastify.addHook('onRequestAbort', done);
