@@ -4,7 +4,7 @@ import { freePort } from '../../src/database/embedded-database.js';
 import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
 import { anItem, createCartWithSession } from '../factories/cart.factory.js';
 import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
-import { ensureBuilt, spawnService, type ServiceProcess } from '../support/built-service.js';
+import { ensureBuilt, spawnService } from '../support/built-service.js';
 import { HttpClient } from '../support/http.js';
 import { createScratchDatabase } from '../support/test-database.js';
 
