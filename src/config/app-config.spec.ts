@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       'SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS',
     ],
     [{ CART_RETENTION_DAYS: '0' }, 'CART_RETENTION_DAYS=0: CART_RETENTION_DAYS must not be less than 1'],
-    [{ RETENTION_CRON: 'daily' }, 'RETENTION_CRON="daily": RETENTION_CRON must be a 5-field cron expression'],
+    [{ RETENTION_CRON: 'daily' }, 'RETENTION_CRON="daily": RETENTION_CRON must be a 5-field cron expression or off'],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);
@@ -63,6 +63,10 @@ describe('loadConfig', () => {
     });
     expect(production.opsPort).toBe(9090);
     expect(production.generatedSettings).toEqual([]);
+  });
+
+  it('turns the retention schedule off with RETENTION_CRON=off', () => {
+    expect(loadConfig({ RETENTION_CRON: 'off' }).retention.cron).toBeUndefined();
   });
 
   it.each([

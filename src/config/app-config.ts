@@ -53,8 +53,8 @@ export class AppConfig {
   readonly retention: {
     readonly cartDays: number;
     readonly personalDataDays: number;
-    /** pg-boss cron expression (UTC) of the retention job. */
-    readonly cron: string;
+    /** pg-boss cron expression (UTC) of the retention job; undefined (RETENTION_CRON=off): not scheduled here. */
+    readonly cron: string | undefined;
   };
   readonly generatedSettings: readonly string[];
 }
@@ -111,7 +111,7 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(1) @Max(3650) CART_RETENTION_DAYS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(3650) PERSONAL_DATA_RETENTION_DAYS?: number;
   @IsOptional()
-  @Matches(/^\S+( \S+){4}$/, { message: 'RETENTION_CRON must be a 5-field cron expression' })
+  @Matches(/^(off|\S+( \S+){4})$/, { message: 'RETENTION_CRON must be a 5-field cron expression or off' })
   RETENTION_CRON?: string;
 }
 
@@ -238,7 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     retention: {
       cartDays: variables.CART_RETENTION_DAYS ?? 30,
       personalDataDays: variables.PERSONAL_DATA_RETENTION_DAYS ?? 90,
-      cron: variables.RETENTION_CRON ?? '30 3 * * *',
+      cron: variables.RETENTION_CRON === 'off' ? undefined : (variables.RETENTION_CRON ?? '30 3 * * *'),
     },
     generatedSettings,
   };

@@ -23,7 +23,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
       schema: config.jobsSchema,
       max: 2,
       // Cron schedules (the retention job): pg-boss makes sure one instance sends each scheduled job.
-      schedule: true,
+      schedule: config.retention.cron !== undefined,
       supervise: true,
     });
     this.boss.on('error', (error) => this.logger.error({ event: 'jobs.error', err: error }));

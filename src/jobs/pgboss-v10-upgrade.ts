@@ -101,10 +101,9 @@ export async function moveV10Jobs(
 }
 
 async function schemaVersion(client: pg.Client, schema: string): Promise<number | undefined> {
-  const { rows } = await client.query<{ exists: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`,
-    [`${pg.escapeIdentifier(schema)}.version`],
-  );
+  const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [
+    `${pg.escapeIdentifier(schema)}.version`,
+  ]);
   if (!rows[0]?.exists) return undefined;
   const version = await client.query<{ version: number }>(
     `SELECT version FROM ${pg.escapeIdentifier(schema)}.version LIMIT 1`,

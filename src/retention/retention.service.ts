@@ -32,7 +32,7 @@ export class RetentionService implements OnApplicationBootstrap {
     await this.jobs.work(RETENTION_JOB, async () => {
       await this.run();
     });
-    await this.jobs.schedule(RETENTION_JOB, this.config.retention.cron);
+    if (this.config.retention.cron !== undefined) await this.jobs.schedule(RETENTION_JOB, this.config.retention.cron);
   }
 
   async run(now = new Date()): Promise<RetentionResult> {

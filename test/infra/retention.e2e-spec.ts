@@ -22,7 +22,11 @@ describe('the retention job', () => {
   beforeAll(async () => {
     const databaseUrl = await createScratchDatabase('retention');
     await migrate(databaseUrl, MIGRATIONS_DIR);
-    service = await startTestApp({ DATABASE_URL: databaseUrl, AUTHORIZATION_CALLBACK_GRACE_MS: '3600000' });
+    service = await startTestApp({
+      DATABASE_URL: databaseUrl,
+      AUTHORIZATION_CALLBACK_GRACE_MS: '3600000',
+      RETENTION_CRON: '30 3 * * *',
+    });
   });
   afterAll(() => service.close());
 

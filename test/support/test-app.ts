@@ -72,6 +72,8 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     RATE_LIMIT_WEBHOOK_MAX: '0',
     RATE_LIMIT_SESSION_MAX: '0',
     HOST: '127.0.0.1',
+    // pg-boss's cron clock keeps timers running past a test app's close; the retention suite turns it on.
+    RETENTION_CRON: 'off',
     ...environment,
     ...(opsPort === undefined ? {} : { OPS_PORT: opsPort }),
   });
