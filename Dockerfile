@@ -18,8 +18,15 @@ COPY --from=build /app/dist ./dist
 COPY prisma ./prisma
 COPY specs ./specs
 USER node
-EXPOSE 3000
-# Migrations first (a release step that is safe to repeat), then the service.
+# 3000: the storefront API and Klarna's callbacks; 9090: /metrics, /docs and readiness details (keep it private).
+EXPOSE 3000 9090
+# Liveness of the process (readiness, which also needs PostgreSQL, is for the load balancer: GET /health/ready).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Migrations first (a release step that is safe to repeat), then the service. `exec` replaces the shell with node, so
+# SIGTERM from `docker stop` reaches the service and its graceful shutdown runs (give the stop more time than
+# SHUTDOWN_TIMEOUT_MS: `docker stop -t 30`, Kubernetes terminationGracePeriodSeconds >= 30).
+# No embedded PostgreSQL in this image (a dev dependency): DATABASE_URL is required.
 # The heap bounds keep RSS low (live heap under load is about 80 MB; Node 24's default young generation is larger
 # and slower here: see README, Performance).
 CMD ["sh", "-c", "node dist/database/migrate.cli.js && MIGRATE_ON_START=false exec node --max-old-space-size=160 --max-semi-space-size=16 dist/main.js"]

@@ -99,9 +99,9 @@ async function simulatorUpdateCalls(simulatorUrl) {
 
 const SIMULATOR_LOG_CAPACITY = 10_000;
 
-/** The service's own count of successful Klarna update-session calls (Prometheus histogram count). */
-async function serviceUpdateCalls(serviceUrl) {
-  const response = await fetch(`${serviceUrl}/metrics`);
+/** The service's own count of successful Klarna update-session calls (Prometheus histogram count, ops port). */
+async function serviceUpdateCalls(opsUrl) {
+  const response = await fetch(`${opsUrl}/metrics`);
   const text = await response.text();
   const line = text
     .split('\n')
@@ -405,8 +405,13 @@ async function main() {
     const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
     await waitForHttp(simulator, `${simulatorUrl}/_sim/calls`);
 
-    const targetEnv = (port, url) => ({
+    const targetEnv = (port, url, opsPort = 0) => ({
       PORT: String(port),
+      // Production serves /metrics on the ops port; the load comes from one address, so no rate limits here.
+      OPS_PORT: String(opsPort),
+      RATE_LIMIT_MAX: '0',
+      RATE_LIMIT_WEBHOOK_MAX: '0',
+      RATE_LIMIT_SESSION_MAX: '0',
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       DATABASE_URL: url,
@@ -423,10 +428,11 @@ async function main() {
       const port = await freePort();
       // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB and its
       // young generation to 16 MB semi-spaces (see V8_FLAGS in processes.mjs).
-      const child = startNode(name, ['--max-old-space-size=160', dist('main.js')], targetEnv(port, url), ROOT);
+      const opsPort = await freePort();
+      const child = startNode(name, ['--max-old-space-size=160', dist('main.js')], targetEnv(port, url, opsPort), ROOT);
       cleanups.push(() => child.stop());
       await waitForHttp(child, `http://127.0.0.1:${port}/health/ready`);
-      return { child, url: `http://127.0.0.1:${port}` };
+      return { child, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
     };
     const startBaseline = async (name, url) => {
       const port = await freePort();
@@ -482,7 +488,7 @@ async function main() {
         for (const [name, target] of Object.entries(targets)) {
           log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s`);
           await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
-          const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.url) : 0;
+          const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
           const from = Date.now();
           const result = summarise(
             await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](carts)),
@@ -497,7 +503,7 @@ async function main() {
               run.klarnaCallsSource = 'simulator';
             } else if (name === 'service') {
               run.klarnaCallsPerMutation = round(
-                ((await serviceUpdateCalls(service.url)) - serviceCallsBefore) / Math.max(result.sent, 1),
+                ((await serviceUpdateCalls(service.opsUrl)) - serviceCallsBefore) / Math.max(result.sent, 1),
                 3,
               );
               run.klarnaCallsSource = 'service /metrics (simulator log full)';

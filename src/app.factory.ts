@@ -9,14 +9,23 @@ import { HttpErrorFilter } from './common/http-error.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { registerHttpMetrics } from './metrics/http-metrics.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { guardRequestInput } from './common/input-guards.js';
+import { registerRateLimits } from './common/rate-limits.js';
+import { withSharedWebhookSecret } from './database/shared-settings.js';
+import { LifecycleService } from './lifecycle/lifecycle.service.js';
+import { restrictOpsRoutes } from './ops/ops-listener.js';
 
 /** Builds the configured application (used by main.ts, the e2e tests and the benchmark alike). */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplication> {
+  const config = await withSharedWebhookSecret(appConfig);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     // Keep-alive connections from load balancers outlive Node's 5 s default.
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // LifecycleService answers during a shutdown (our error body, after readiness went 503 first).
+    return503OnClosing: false,
+    // Fastify takes a hop count too; Nest's option type omits it.
+    trustProxy: config.trustProxy as boolean | string,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bufferLogs: true,
@@ -26,10 +35,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   const fastify = app.getHttpAdapter().getInstance();
+  // onRequest hooks run in this order: shutdown refusal and in-flight count, ops-only routes, rate limits.
+  app.get(LifecycleService).registerHooks(fastify);
+  app.get(LifecycleService).trackServer(app.getHttpServer());
+  restrictOpsRoutes(fastify, config);
+  await registerRateLimits(app, config);
   // CSV arrives as text; only the catalog import accepts it, every other route still refuses it (400).
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   HttpErrorFilter.requireJsonBodies(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
-  registerHttpMetrics(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  guardRequestInput(fastify, [CATALOG_IMPORT_ROUTE]);
+  registerHttpMetrics(fastify, app.get(MetricsService));
 
   const document = SwaggerModule.createDocument(
     app,

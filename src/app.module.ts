@@ -12,6 +12,8 @@ import { KlarnaModule } from './klarna/klarna.module.js';
 import { OrderModule } from './order/order.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 
 @Module({})
 export class AppModule {
@@ -25,6 +27,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config.logLevel)),
         DatabaseModule,
         MetricsModule,
+        LifecycleModule,
         HealthModule,
         JobsModule,
         KlarnaModule,
@@ -32,6 +35,7 @@ export class AppModule {
         CartModule,
         OrderModule,
         WebhooksModule,
+        RetentionModule,
       ],
       providers: [
         {

@@ -5,12 +5,15 @@ import { startRuntime } from './runtime.js';
 loadEnvFile();
 try {
   const runtime = await startRuntime(loadConfig(processEnvironment()));
-  const shutdown = async () => {
-    await runtime.stop();
-    process.exit(0);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal (Ctrl-C twice) does not wait for the graceful stop.
+    if (stopping) process.exit(1);
+    stopping = true;
+    void runtime.shutdown(signal).then((code) => process.exit(code));
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 } catch (error) {
   // One clear line, no stack: a bad setting is an operator's problem, not a bug.
   const message =

@@ -8,6 +8,8 @@ import { ensureDatabase, migrate } from './database/migrator.js';
 import { startKlarnaSimulator, type KlarnaSimulator } from './klarna-simulator/klarna-simulator.js';
 import { startCyberSourceSimulator, type CyberSourceSimulator } from './cybersource-simulator/cybersource-simulator.js';
 import { generateThrowawayP12 } from './cybersource-simulator/throwaway-p12.js';
+import { LifecycleService } from './lifecycle/lifecycle.service.js';
+import { listenOps } from './ops/ops-listener.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,11 @@ export interface Runtime {
   app: NestFastifyApplication;
   url: string;
   stop(): Promise<void>;
+  /**
+   * The graceful stop of a signal, bounded by SHUTDOWN_TIMEOUT_MS: the exit code (0 when everything finished in
+   * time; 1 after one `shutdown.timeout` log line naming what was still running).
+   */
+  shutdown(signal: string): Promise<number>;
 }
 
 /**
@@ -29,7 +36,7 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   for (const setting of config.generatedSettings) {
     log.warn(
       { event: 'config.generated', setting },
-      `${setting} is not set: using a random value for this process only`,
+      `${setting} is not set: using one generated once and kept in the database (development only)`,
     );
   }
   if (config.opsApiKey === undefined) {
@@ -99,15 +106,49 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       if (cyberSourceSimulator) rmSync(cyberSourceSimulator.p12Dir, { recursive: true, force: true });
     }
     await app.listen({ port: config.port, host: config.host });
+    const opsServer = await listenOps(app, config);
     const url = await app.getUrl();
-    log.info({ event: 'service.started', url }, 'Klarna checkout BFF listening');
+    log.info({ event: 'service.started', url, opsPort: config.opsPort }, 'Klarna checkout BFF listening');
+    if (opsServer)
+      log.info({ event: 'ops.started', port: config.opsPort }, '/metrics, /docs and readiness details on the ops port');
+    const stop = async () => {
+      await app.close();
+      await stopSimulators();
+      await embedded?.stop();
+    };
     return {
       app,
       url,
-      async stop() {
-        await app.close();
-        await stopSimulators();
-        await embedded?.stop();
+      stop,
+      async shutdown(signal) {
+        log.info({ event: 'shutdown.requested', signal, timeoutMs: config.shutdown.timeoutMs });
+        const lifecycle = app.get(LifecycleService);
+        lifecycle.startDeadline();
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<number>((resolve) => {
+          timer = setTimeout(() => {
+            log.error(
+              { event: 'shutdown.timeout', timeoutMs: config.shutdown.timeoutMs, stillRunning: lifecycle.unfinished() },
+              'Shutdown did not finish in time: exiting with work still running',
+            );
+            resolve(1);
+          }, config.shutdown.timeoutMs);
+        });
+        const finished = stop().then(
+          () => {
+            log.info({ event: 'service.stopped' }, 'Stopped');
+            return 0;
+          },
+          (error: unknown) => {
+            log.error({ event: 'shutdown.failed', err: error }, 'Shutdown failed');
+            return 1;
+          },
+        );
+        try {
+          return await Promise.race([finished, expired]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
     };
   } catch (error) {

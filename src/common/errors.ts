@@ -14,6 +14,8 @@ export abstract class DomainError extends Error {
   correlationId?: string;
   /** Fields the error is about, answered as `errors`. */
   readonly errors?: FieldError[];
+  /** Seconds after which the same request may succeed; sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 
   constructor(message: string) {
     super(message);
@@ -81,9 +83,29 @@ export class KlarnaUnavailableError extends DomainError {
   }
 }
 
-/** Our own dependency (the database) failed where the caller can try again shortly; nothing internal is told. */
+/** Too many requests from one client (or for one cart); the answer carries `Retry-After`. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * PostgreSQL cannot be reached (down, restarting, connection lost: SERVICE_UNAVAILABLE), cannot give a
+ * connection or finish a transaction in time (SERVICE_BUSY), or this instance is shutting down
+ * (SHUTTING_DOWN). Always worth retrying, here or on another instance.
+ */
 export class ServiceUnavailableError extends DomainError {
-  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(
+    readonly code: 'SERVICE_UNAVAILABLE' | 'SERVICE_BUSY' | 'SHUTTING_DOWN',
+    message: string,
+    retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** A reference the catalog does not have, or has switched off (inactive). */

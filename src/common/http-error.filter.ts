@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { DomainError, ValidationFailedError } from './errors.js';
+import { classifyDatabaseError } from '../database/database-errors.js';
+import { DomainError, ServiceUnavailableError, ValidationFailedError } from './errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
@@ -24,20 +25,25 @@ const STATUS_BY_CODE: Record<string, number> = {
   AUTHORIZATION_INVALID: 422,
   KLARNA_REJECTED: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
-  KLARNA_UNAVAILABLE: 503,
-  SERVICE_UNAVAILABLE: 503,
   UNKNOWN_PRODUCT: 422,
   NOT_SOLD_IN_MARKET: 422,
+  RATE_LIMITED: 429,
   CATALOG_EXTERNAL: 501,
+  KLARNA_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
+  SERVICE_BUSY: 503,
+  SHUTTING_DOWN: 503,
   CATALOG_UNAVAILABLE: 503,
 };
+
+/** How long a client should wait when PostgreSQL is down or busy: about one reconnect attempt. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 export interface ErrorBody {
   code: string;
   message: string;
   errors?: { field: string; message: string; row?: number }[];
   correlationId?: string;
-  details?: unknown;
 }
 
 /**
@@ -50,7 +56,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const [status, body] = this.toResponse(exception);
+    const error = this.asDatabaseTrouble(exception) ?? exception;
+    const [status, body] = this.toResponse(error);
+    if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+    }
     void reply.status(status).send(body);
   }
 
@@ -70,6 +80,29 @@ export class HttpErrorFilter implements ExceptionFilter {
     });
   }
 
+  /**
+   * A lost or refused database connection is an outage, not a bug: 503 with `Retry-After` and no driver message
+   * (those name hosts, ports and SQL). Logged once here with the error's code only.
+   */
+  private asDatabaseTrouble(exception: unknown): ServiceUnavailableError | undefined {
+    if (exception instanceof DomainError || exception instanceof HttpException) return undefined;
+    const trouble = classifyDatabaseError(exception);
+    if (!trouble) return undefined;
+    const code = (exception as { code?: unknown }).code;
+    this.logger.warn({ event: `database.${trouble}`, code: typeof code === 'string' ? code : undefined });
+    return trouble === 'busy'
+      ? new ServiceUnavailableError(
+          'SERVICE_BUSY',
+          'The service is busy; try again shortly',
+          DATABASE_RETRY_AFTER_SECONDS,
+        )
+      : new ServiceUnavailableError(
+          'SERVICE_UNAVAILABLE',
+          'The service is temporarily unavailable; try again shortly',
+          DATABASE_RETRY_AFTER_SECONDS,
+        );
+  }
+
   private toResponse(exception: unknown): [number, ErrorBody] {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { code: exception.code, message: exception.message };
@@ -83,8 +116,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return [404, { code: 'ROUTE_NOT_FOUND', message: 'No such route' }];
-      // Terminus answers 503 with the failing checks as the exception's response.
-      if (status === 503) return [503, { code: 'NOT_READY', message: 'Not ready', details: exception.getResponse() }];
+      if (status === 503) return [503, { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable' }];
       return [status, { code: `HTTP_${status}`, message: exception.message }];
     }
     this.logger.error({ event: 'request.failed', err: exception }, 'Unhandled error');

@@ -10,10 +10,15 @@ export class OpsApiKeyGuard implements CanActivate {
   constructor(private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
-    const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
-    const expected = Buffer.from(this.config.opsApiKey ?? '');
-    if (expected.length > 0 && given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    if (hasOpsApiKey(context.switchToHttp().getRequest<FastifyRequest>(), this.config)) return true;
     throw new UnauthorizedError('A valid operations API key is required (Authorization: Bearer <OPS_API_KEY>)');
   }
+}
+
+/** Whether the request carries the configured operations API key (compared in constant time). */
+export function hasOpsApiKey(request: FastifyRequest, config: AppConfig): boolean {
+  const header = request.headers.authorization ?? '';
+  const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
+  const expected = Buffer.from(config.opsApiKey ?? '');
+  return expected.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
 }

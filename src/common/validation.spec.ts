@@ -25,11 +25,14 @@ describe('flattenValidationErrors', () => {
         ],
       },
       { property: 'colour', constraints: { whitelistValidation: 'property colour should not exist' }, children: [] },
+      // An empty key (found by the fuzz test) is refused in the same words.
+      { property: '', constraints: { whitelistValidation: 'property  should not exist' }, children: [] },
     ] as ValidationError[];
     expect(flattenValidationErrors(errors)).toEqual([
       { field: 'unitPrice', message: 'must be an integer number' },
       { field: 'orderLines[0].quantity', message: 'must not be less than 1' },
       { field: 'colour', message: 'is not allowed' },
+      { field: '', message: 'is not allowed' },
     ]);
   });
 });

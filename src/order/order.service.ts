@@ -356,7 +356,9 @@ export class OrderService {
           await this.scheduleCompletion(phase1.order.id, 1).catch(() => undefined);
           if (error instanceof DomainError) throw error;
           throw new ServiceUnavailableError(
+            'SERVICE_UNAVAILABLE',
             `Order ${phase1.order.id} could not be recorded; it is being completed, ask again shortly`,
+            2,
           );
         }
         if (outcome.kind === 'placed') return { kind: 'placed', created: true, answer: placementAnswer(outcome.order) };

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 // The pg-boss release this service ran on before (a dev dependency alias), to build the old schema for real.
 import PgBossV10 from 'pg-boss-v10';
-import type { AppConfig } from '../../src/config/app-config.js';
+import { loadConfig } from '../../src/config/app-config.js';
 import { JobQueueService } from '../../src/jobs/job-queue.service.js';
 import { createScratchDatabase } from '../support/test-database.js';
 import { eventually } from '../support/test-app.js';
@@ -35,7 +35,7 @@ describe('job queue schema upgrade from pg-boss 10', () => {
     expect(await rows(url, 'SELECT version FROM jobs.version')).toEqual([{ version: 24 }]);
 
     const received: { orderId: string }[] = [];
-    const queue = new JobQueueService({ databaseUrl: url, jobsSchema: 'jobs' } as AppConfig);
+    const queue = new JobQueueService({ ...loadConfig({ RETENTION_CRON: 'off' }), databaseUrl: url, jobsSchema: 'jobs' });
     try {
       await queue.onModuleInit();
       await queue.work<{ orderId: string }>('order.reconcile', async (data) => {
@@ -62,7 +62,7 @@ describe('job queue schema upgrade from pg-boss 10', () => {
     }
 
     // A second start finds nothing left to upgrade and keeps the jobs.
-    const again = new JobQueueService({ databaseUrl: url, jobsSchema: 'jobs' } as AppConfig);
+    const again = new JobQueueService({ ...loadConfig({ RETENTION_CRON: 'off' }), databaseUrl: url, jobsSchema: 'jobs' });
     await again.onModuleInit();
     await again.onApplicationShutdown();
     expect(await rows(url, `SELECT count(*)::int AS n FROM jobs.job`)).toEqual([{ n: 2 }]);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { OPS_API_KEY, startTestApp, type TestApp } from '../support/test-app.js';
+
+const OPS = { authorization: `Bearer ${OPS_API_KEY}` };
 
 describe('ops endpoints', () => {
   let service: TestApp;
@@ -14,13 +16,21 @@ describe('ops endpoints', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
-  it('is ready when the database is reachable and migrated', async () => {
+  it('is ready when the database is reachable and migrated, and says no more than that in public', async () => {
     const response = await fetch(`${service.url}/health/ready`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('shows the readiness checks to operators with the ops API key', async () => {
+    const response = await fetch(`${service.url}/health/ready`, { headers: OPS });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
       status: 'ok',
-      info: { database: { status: 'up' }, migrations: { status: 'up' } },
+      checks: { database: { status: 'up' }, migrations: { status: 'up' }, shutdown: { status: 'up' } },
     });
+    const wrongKey = await fetch(`${service.url}/health/ready`, { headers: { authorization: 'Bearer nope' } });
+    expect(await wrongKey.json()).toEqual({ status: 'ok' });
   });
 
   it('serves the OpenAPI document and Swagger UI', async () => {
@@ -48,17 +58,58 @@ describe('ops endpoints', () => {
 });
 
 describe('readiness without migrations', () => {
-  it('answers 503 naming the failing check', async () => {
+  it('answers 503 NOT_READY in public and names the pending migrations only to operators', async () => {
     const { createScratchDatabase } = await import('../support/test-database.js');
     const service = await startTestApp({ DATABASE_URL: await createScratchDatabase('unmigrated') });
     try {
       const response = await fetch(`${service.url}/health/ready`);
       expect(response.status).toBe(503);
-      const body = (await response.json()) as { code: string; details: { error: Record<string, unknown> } };
-      expect(body.code).toBe('NOT_READY');
-      expect(Object.keys(body.details.error)).toContain('migrations');
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({ code: 'NOT_READY', message: 'Not ready' });
+      expect(text).not.toMatch(/init|127\.0\.0\.1|migration/i);
+
+      const forOps = await fetch(`${service.url}/health/ready`, { headers: OPS });
+      expect(forOps.status).toBe(503);
+      const body = (await forOps.json()) as { status: string; checks: Record<string, { status: string }> };
+      expect(body.status).toBe('not_ready');
+      expect(body.checks.database.status).toBe('up');
+      expect(body.checks.migrations.status).toBe('down');
     } finally {
       await service.close();
     }
+  });
+});
+
+describe('the ops port', () => {
+  let service: TestApp;
+  beforeAll(async () => {
+    service = await startTestApp({ OPS_PORT: 'auto' });
+  });
+  afterAll(() => service.close());
+
+  it('serves /metrics and /docs there and not on the public port', async () => {
+    for (const path of ['/metrics', '/docs', '/docs-json']) {
+      expect((await fetch(`${service.opsUrl}${path}`)).status).toBe(200);
+      const onPublic = await fetch(`${service.url}${path}`);
+      expect(onPublic.status).toBe(404);
+      expect(await onPublic.json()).toEqual({ code: 'ROUTE_NOT_FOUND', message: 'No such route' });
+    }
+  });
+
+  it('shows readiness details there without a key, and only the verdict on the public port', async () => {
+    expect(await (await fetch(`${service.opsUrl}/health/ready`)).json()).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'up' } },
+    });
+    expect(await (await fetch(`${service.url}/health/ready`)).json()).toEqual({ status: 'ok' });
+  });
+
+  it('keeps the storefront API on the public port', async () => {
+    const response = await fetch(`${service.url}/carts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ purchaseCountry: 'SE', purchaseCurrency: 'SEK', locale: 'sv-SE' }),
+    });
+    expect(response.status).toBe(201);
   });
 });

@@ -8,12 +8,17 @@ import pg from 'pg';
 import { testDatabaseUrl } from './test-database.js';
 import { freePort } from '../../src/database/embedded-database.js';
 import { startCyberSourceSide, type CyberSourceSide } from '../cybersource/cybersource-test-kit.js';
+import { listenOps } from '../../src/ops/ops-listener.js';
+import { AppConfig as AppConfigToken } from '../../src/config/app-config.js';
 
 export const OPS_API_KEY = 'test-ops-api-key-0123456789';
 
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
+  /** The ops listener's URL when OPS_PORT was given (as `'auto'` for a free port). */
+  opsUrl: string | undefined;
+  /** The configuration the app runs with (the webhook secret as resolved at start). */
   config: AppConfig;
   /** The storefront's view: the service's REST API. */
   http: HttpClient;
@@ -22,7 +27,7 @@ export interface TestApp {
   simulator: KlarnaSimulator;
   /** With PAYMENT_GATEWAY=cybersource: the CyberSource simulator the service talks to (signed SOAP). */
   cyberSource?: CyberSourceSide;
-  /** A direct connection to this run's database, for asserting what was (not) written. */
+  /** A direct connection to the app's database, for asserting what was (not) written. */
   database: pg.Client;
   /** The Klarna calls the simulator received, oldest first (optionally of one operation). */
   klarnaCalls<T = RecordedKlarnaCall>(operation?: string): Promise<T[]>;
@@ -48,7 +53,8 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
   const cyberSource = environment.PAYMENT_GATEWAY === 'cybersource' ? await startCyberSourceSide() : undefined;
   // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL.
   const port = await freePort();
-  const config = loadConfig({
+  const opsPort = environment.OPS_PORT === 'auto' ? String(await freePort()) : environment.OPS_PORT;
+  const loaded = loadConfig({
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
@@ -65,18 +71,31 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     KLARNA_CIRCUIT_FAILURES: '1000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
+    // Every suite talks from 127.0.0.1: the rate limits have their own suite.
+    RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_WEBHOOK_MAX: '0',
+    RATE_LIMIT_SESSION_MAX: '0',
+    HOST: '127.0.0.1',
+    // pg-boss's cron clock keeps timers running past a test app's close; the retention suite turns it on.
+    RETENTION_CRON: 'off',
     ...cyberSource?.environment,
     ...environment,
+    ...(opsPort === undefined ? {} : { OPS_PORT: opsPort }),
   });
-  const app = await createApp(config);
+  const app = await createApp(loaded);
   await app.listen({ port, host: '127.0.0.1' });
+  await listenOps(app, loaded);
+  const config = app.get(AppConfigToken);
   const url = `http://127.0.0.1:${port}`;
-  const database = new pg.Client({ connectionString: testDatabaseUrl() });
+  const database = new pg.Client({ connectionString: config.databaseUrl });
+  // A suite that restarts PostgreSQL ends this connection too; the suite's own assertions say what matters.
+  database.on('error', () => undefined);
   await database.connect();
   const klarna = new SimulatorClient(simulator);
   return {
     app,
     url,
+    opsUrl: opsPort === undefined ? undefined : `http://127.0.0.1:${opsPort}`,
     config,
     http: new HttpClient(url),
     klarna,

@@ -1,0 +1,131 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { AppConfig } from '../config/app-config.js';
+import { ServiceUnavailableError } from '../common/errors.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { ReadinessProbe } from '../health/readiness-probe.js';
+import { JobQueueService } from '../jobs/job-queue.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+
+export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' | 'database' | 'done';
+
+/**
+ * The order of a graceful stop (SIGTERM/SIGINT, or `app.close()`), which Nest's own hooks do not give: they
+ * would close PostgreSQL (onModuleDestroy) before the HTTP server drains and before the job workers stop.
+ *
+ * 1. readiness answers 503 (load balancers stop sending), for SHUTDOWN_DELAY_MS;
+ * 2. the listeners stop accepting connections; requests on open keep-alive connections answer 503
+ *    SHUTTING_DOWN with `Connection: close`; in-flight requests run to their end;
+ * 3. pg-boss stops fetching and waits for running jobs;
+ * 4. PostgreSQL connections are closed.
+ * main.ts bounds the whole by SHUTDOWN_TIMEOUT_MS and logs `unfinished()` if it expires.
+ */
+@Injectable()
+export class LifecycleService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(LifecycleService.name);
+  private stageNow: ShutdownStage = 'serving';
+  private readonly inFlight = new Map<object, string>();
+  private drained: (() => void) | undefined;
+  private readonly servers = new Set<Server>();
+  private stopping: Promise<void> | undefined;
+  private deadline = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly jobs: JobQueueService,
+    private readonly readiness: ReadinessProbe,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  get stage(): ShutdownStage {
+    return this.stageNow;
+  }
+
+  /** False from the first moment of a shutdown: readiness answers 503. */
+  get ready(): boolean {
+    return this.stageNow === 'serving';
+  }
+
+  /** Counts in-flight requests and refuses new ones once the listeners close. Called by createApp. */
+  registerHooks(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', async (request, reply) => {
+      if (this.refusingRequests()) {
+        void reply.header('connection', 'close');
+        throw new ServiceUnavailableError('SHUTTING_DOWN', 'This instance is shutting down; try again', 1);
+      }
+      this.inFlight.set(request, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
+      this.metrics.httpRequestsInFlight.set(this.inFlight.size);
+    });
+    // A response finished while closing ends its connection, so the server's close is not held up by keep-alive.
+    fastify.addHook('onSend', async (request, reply) => {
+      if (this.refusingRequests() && request.raw.httpVersionMajor < 2) void reply.header('connection', 'close');
+    });
+    const done = async (request: FastifyRequest) => {
+      if (!this.inFlight.delete(request)) return;
+      this.metrics.httpRequestsInFlight.set(this.inFlight.size);
+      if (this.inFlight.size === 0) this.drained?.();
+    };
+    fastify.addHook('onResponse', done);
+    fastify.addHook('onRequestAbort', done);
+  }
+
+  /** Another listener on the same app (the ops port) to close with the main one. */
+  trackServer(server: Server): void {
+    this.servers.add(server);
+  }
+
+  /** Starts the clock of SHUTDOWN_TIMEOUT_MS (main.ts does at the signal; app.close() alone has no deadline). */
+  startDeadline(now = Date.now()): void {
+    this.deadline = now + this.config.shutdown.timeoutMs;
+  }
+
+  /** What was still running: for the one log line when SHUTDOWN_TIMEOUT_MS expires. */
+  unfinished(): { stage: ShutdownStage; requests: string[]; jobs: string[] } {
+    return { stage: this.stageNow, requests: [...this.inFlight.values()], jobs: this.jobs.runningJobs() };
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
+    const started = Date.now();
+    this.enter('readiness-off');
+    if (this.config.shutdown.delayMs > 0) await delay(this.config.shutdown.delayMs);
+
+    this.enter('http-drain', { inFlightRequests: this.inFlight.size });
+    const closed = [...this.servers].map((server) => closeServer(server));
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await Promise.all(closed);
+
+    this.enter('jobs', { runningJobs: this.jobs.runningJobs().length });
+    const remaining = Number.isFinite(this.deadline) ? this.deadline - Date.now() : this.config.shutdown.timeoutMs;
+    await this.jobs.stop(Math.max(remaining - 1000, 1000));
+
+    this.enter('database');
+    await Promise.all([this.readiness.close(), this.prisma.$disconnect()]);
+    this.enter('done', { ms: Date.now() - started });
+  }
+
+  private refusingRequests(): boolean {
+    return this.stageNow !== 'serving' && this.stageNow !== 'readiness-off';
+  }
+
+  private enter(stage: ShutdownStage, details: Record<string, unknown> = {}): void {
+    this.stageNow = stage;
+    this.logger.log({ event: `shutdown.${stage}`, ...details });
+  }
+}
+
+/** Stops accepting connections at once and closes idle keep-alive ones; resolves when every connection ended. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { freePort } from '../../src/database/embedded-database.js';
+import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
+import { anItem, createCartWithSession } from '../factories/cart.factory.js';
+import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
+import { ensureBuilt, spawnService } from '../support/built-service.js';
+import { HttpClient } from '../support/http.js';
+import { eventually } from '../support/test-app.js';
+import { createScratchDatabase } from '../support/test-database.js';
+
+const CHANGES_IN_FLIGHT = 24;
+
+describe('graceful shutdown of the built service (SIGTERM)', () => {
+  let simulator: KlarnaSimulator;
+  let klarna: SimulatorClient;
+  beforeAll(async () => {
+    ensureBuilt();
+    simulator = await startKlarnaSimulator({ port: 0 });
+    klarna = new SimulatorClient(simulator);
+  }, 180_000);
+  afterAll(() => simulator.close());
+
+  async function start(environment: Record<string, string> = {}) {
+    const port = await freePort();
+    const databaseUrl = await createScratchDatabase('shutdown');
+    const service = spawnService({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '10',
+      KLARNA_API_URL: simulator.url,
+      KLARNA_USERNAME: simulator.username,
+      KLARNA_PASSWORD: simulator.password,
+      KLARNA_CIRCUIT_FAILURES: '1000',
+      WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
+      AUTHORIZATION_CALLBACK_GRACE_MS: '600000',
+      RATE_LIMIT_MAX: '0',
+      LOG_LEVEL: 'info',
+      ...environment,
+    });
+    await service.waitForEvent('service.started');
+    return { service, http: new HttpClient(`http://127.0.0.1:${port}`), databaseUrl };
+  }
+
+  async function inFlight(http: HttpClient): Promise<number> {
+    const text = await (await fetch(`${http.baseUrl}/metrics`)).text();
+    return Number(/^http_requests_in_flight (\d+)/m.exec(text)?.[1] ?? 0) - 1; // minus this scrape
+  }
+
+  async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('turns readiness off first, answers every in-flight request, finishes the placement, stops jobs, then PostgreSQL, and exits 0', async () => {
+    const { service, http, databaseUrl } = await start({ SHUTDOWN_DELAY_MS: '1500', SHUTDOWN_TIMEOUT_MS: '20000' });
+    const carts = [];
+    for (let index = 0; index < CHANGES_IN_FLIGHT / 2; index++) carts.push((await createCartWithSession(http)).cart);
+    const { cart: buyer, session } = await createCartWithSession(http);
+    const token = await klarna.authorize(session.sessionId);
+
+    await klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 1500 });
+    await klarna.control('POST', '/faults', { operation: 'createOrder', latencyMs: 1500 });
+    const answers = carts.flatMap((cart) => [
+      http.post(`/carts/${cart.id}/items`, anItem()),
+      http.patch(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 3 }),
+    ]);
+    const placement = http.post(`/carts/${buyer.id}/klarna-session/authorizations`, { authorizationToken: token });
+    await waitUntil(async () => (await inFlight(http)) >= CHANGES_IN_FLIGHT + 1, 'the requests to be in flight');
+
+    service.child.kill('SIGTERM');
+    await service.waitForEvent('shutdown.readiness-off');
+    // During SHUTDOWN_DELAY_MS readiness says 503 while requests are still served.
+    const ready = await http.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ code: 'NOT_READY', message: 'Not ready' });
+
+    const settled = await Promise.allSettled([...answers, placement]);
+    const statuses = settled.map((result) =>
+      result.status === 'fulfilled' ? result.value.status : String(result.reason),
+    );
+    expect(
+      statuses.filter((status) => !(typeof status === 'number' && ((status >= 200 && status < 300) || status === 503))),
+    ).toEqual([]);
+    expect((await placement).status).toBe(201);
+
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const order = service.logs.map((line) => line.event).filter((event) => String(event).startsWith('shutdown.'));
+    expect(order).toEqual([
+      'shutdown.requested',
+      'shutdown.readiness-off',
+      'shutdown.http-drain',
+      'shutdown.jobs',
+      'shutdown.database',
+      'shutdown.done',
+    ]);
+    const drain = service.logs.find((line) => line.event === 'shutdown.http-drain') as { inFlightRequests: number };
+    expect(drain.inFlightRequests).toBeGreaterThan(0);
+
+    // No order left half-done: the placement's follow-up write landed before PostgreSQL was closed.
+    const database = new pg.Client({ connectionString: databaseUrl });
+    await database.connect();
+    try {
+      const { rows } = await database.query<{ status: string }>('SELECT status FROM "order" WHERE cart_id = $1', [
+        buyer.id,
+      ]);
+      expect(rows).toEqual([{ status: 'placed' }]);
+    } finally {
+      await database.end();
+      await klarna.control('DELETE', '/faults');
+    }
+  }, 120_000);
+
+  it('gives up after SHUTDOWN_TIMEOUT_MS with one log line naming what was still running', async () => {
+    const { service, http } = await start({ SHUTDOWN_TIMEOUT_MS: '1500', KLARNA_TIMEOUT_MS: '30000' });
+    const { cart } = await createCartWithSession(http);
+    const updateCalls = async () =>
+      (await klarna.control<{ calls: unknown[] }>('GET', '/calls?operation=updateSession')).body.calls.length;
+    const callsBefore = await updateCalls();
+    await klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 5000 });
+    const stuck = http.patch(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 2 }).catch(() => 'no answer');
+    await waitUntil(async () => (await inFlight(http)) >= 1, 'the request to be in flight');
+
+    service.child.kill('SIGTERM');
+    const timeout = await service.waitForEvent('shutdown.timeout');
+    expect(timeout.stillRunning).toMatchObject({
+      stage: 'http-drain',
+      requests: ['PATCH /carts/:cartId/items/:itemId'],
+    });
+    expect(service.logs.filter((line) => line.event === 'shutdown.timeout')).toHaveLength(1);
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    await stuck;
+    await klarna.control('DELETE', '/faults');
+    // The simulator answers the abandoned call after its latency; wait for that so nothing outlives the suite.
+    await eventually(async () => ((await updateCalls()) > callsBefore ? true : undefined));
+  }, 120_000);
+});
