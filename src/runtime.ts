@@ -136,8 +136,9 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
         });
         const finished = stop().then(
           () => {
-            log.info({ event: 'service.stopped' }, 'Stopped');
-            return 0;
+            log.info({ event: 'service.stopped', cutWork: lifecycle.cutWork }, 'Stopped');
+            // A stop that had to cut requests is a forced one: orchestrators see it in the exit code.
+            return lifecycle.cutWork ? 1 : 0;
           },
           (error: unknown) => {
             log.error({ event: 'shutdown.failed', err: error }, 'Shutdown failed');

@@ -31,6 +31,8 @@ export class LifecycleService implements BeforeApplicationShutdown {
   private readonly servers = new Set<Server>();
   private stopping: Promise<void> | undefined;
   private deadline = Number.POSITIVE_INFINITY;
+  /** True when the stop had to cut requests still running at the end of their share of SHUTDOWN_TIMEOUT_MS. */
+  cutWork = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -97,14 +99,23 @@ export class LifecycleService implements BeforeApplicationShutdown {
     this.enter('readiness-off');
     if (this.config.shutdown.delayMs > 0) await delay(this.config.shutdown.delayMs);
 
+    // app.close() alone (tests, embedding) gets the same bound as a signal: SHUTDOWN_TIMEOUT_MS from now.
+    if (!Number.isFinite(this.deadline)) this.startDeadline();
     this.enter('http-drain', { inFlightRequests: this.inFlight.size });
     const closed = [...this.servers].map((server) => closeServer(server));
-    if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await Promise.all(closed);
+    const drained =
+      this.inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
+    // Requests still running when the HTTP share of the time is up are cut, so jobs and the database still get
+    // their turn: the rest of the time goes to them.
+    const httpShare = Math.max((this.deadline - Date.now()) / 2, 1000);
+    if (!(await within(Promise.all([drained, ...closed]), httpShare))) {
+      this.cutWork = true;
+      this.logger.warn({ event: 'shutdown.requests_cut', requests: [...this.inFlight.values()] });
+      for (const server of this.servers) server.closeAllConnections();
+    }
 
     this.enter('jobs', { runningJobs: this.jobs.runningJobs().length });
-    const remaining = Number.isFinite(this.deadline) ? this.deadline - Date.now() : this.config.shutdown.timeoutMs;
-    await this.jobs.stop(Math.max(remaining - 1000, 1000));
+    await this.jobs.stop(Math.max(this.deadline - Date.now() - 1000, 1000));
 
     this.enter('database');
     await Promise.all([this.readiness.close(), this.prisma.$disconnect()]);
@@ -118,6 +129,17 @@ export class LifecycleService implements BeforeApplicationShutdown {
   private enter(stage: ShutdownStage, details: Record<string, unknown> = {}): void {
     this.stageNow = stage;
     this.logger.log({ event: `shutdown.${stage}`, ...details });
+  }
+}
+
+/** Whether `work` settled within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
