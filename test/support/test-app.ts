@@ -51,7 +51,26 @@ export interface RecordedKlarnaCall {
 export async function startTestApp(environment: Record<string, string> = {}): Promise<TestApp> {
   const simulator = await startKlarnaSimulator({ port: 0 });
   const cyberSource = environment.PAYMENT_GATEWAY === 'cybersource' ? await startCyberSourceSide() : undefined;
-  // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL.
+  // Klarna's callbacks must reach this instance: merchant URLs are built from PUBLIC_BASE_URL, so the
+  // port is chosen before the app starts; a parallel suite may take it first, and then we choose again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnFreePorts(environment, simulator, cyberSource);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) {
+        await simulator.close();
+        await cyberSource?.close();
+        throw error;
+      }
+    }
+  }
+}
+
+async function launchOnFreePorts(
+  environment: Record<string, string>,
+  simulator: KlarnaSimulator,
+  cyberSource: CyberSourceSide | undefined,
+): Promise<TestApp> {
   const port = await freePort();
   const opsPort = environment.OPS_PORT === 'auto' ? String(await freePort()) : environment.OPS_PORT;
   const loaded = loadConfig({
@@ -71,6 +90,8 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     KLARNA_CIRCUIT_FAILURES: '1000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
+    // A closing test app is bounded like a stopping service (jest's hooks time out at 30 s).
+    SHUTDOWN_TIMEOUT_MS: '10000',
     // Every suite talks from 127.0.0.1: the rate limits have their own suite.
     RATE_LIMIT_MAX: '0',
     RATE_LIMIT_WEBHOOK_MAX: '0',
@@ -83,8 +104,13 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     ...(opsPort === undefined ? {} : { OPS_PORT: opsPort }),
   });
   const app = await createApp(loaded);
-  await app.listen({ port, host: '127.0.0.1' });
-  await listenOps(app, loaded);
+  try {
+    await app.listen({ port, host: '127.0.0.1' });
+    await listenOps(app, loaded);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const config = app.get(AppConfigToken);
   const url = `http://127.0.0.1:${port}`;
   const database = new pg.Client({ connectionString: config.databaseUrl });
