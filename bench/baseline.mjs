@@ -4,8 +4,9 @@
  * the wire, captured with bench/pg-wire-counter.mjs) and, for a change, the same Klarna call: one
  * `POST /payments/v1/sessions/{id}` with the same snake_case body, HTTP Basic, over a keep-alive agent.
  *
- * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem, one transaction of 7 round trips:
- *   BEGIN; UPDATE cart ... version + 1 RETURNING (row lock); SELECT cart_item; UPDATE cart_item RETURNING;
+ * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem, one transaction of 8 round trips:
+ *   BEGIN; UPDATE cart ... version + 1 RETURNING (row lock); SELECT cart_item; SELECT the catalog's prices;
+ *   UPDATE cart_item RETURNING;
  *   SELECT klarna_session; <Klarna update>; WITH staled AS (UPDATE klarna_authorization ...), synced AS
  *   (UPDATE klarna_session ...) SELECT ...; COMMIT
  * and, like the service, skips the Klarna call (and marks the session synced with a plain UPDATE) when the
@@ -24,32 +25,41 @@ import Fastify from 'fastify';
 import pg from 'pg';
 
 const ITEM_COLUMNS = `id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
-  total_discount_amount, image_url, product_url, position`;
+  sales_tax_rate, total_discount_amount, image_url, product_url, position`;
 
 const SQL = {
   findCart: `SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart WHERE id = $1::uuid`,
   lockForChange: `UPDATE cart SET version = version + 1, updated_at = now() WHERE id = $1::uuid
     RETURNING id, status, version, purchase_country, purchase_currency, locale, customer`,
   items: `SELECT ${ITEM_COLUMNS} FROM cart_item WHERE cart_id = $1::uuid ORDER BY position`,
+  priceItems: `SELECT p.reference, p.name, p.names, p.type::text AS type, p.image_url, p.product_url, p.max_quantity,
+      pr.unit_price, t.rate
+    FROM catalog_product p
+    LEFT JOIN catalog_price pr ON pr.product_id = p.id AND pr.currency = $1
+    LEFT JOIN catalog_tax_rate t ON t.country = $2 AND t.tax_class = p.tax_class
+    WHERE p.reference = ANY($3::text[]) AND p.active`,
   updateItem: `UPDATE cart_item SET reference = $1, name = $2, type = $3, quantity = $4, quantity_unit = $5,
-    unit_price = $6, tax_rate = $7, total_discount_amount = $8, image_url = $9, product_url = $10
-    WHERE id = $11::uuid RETURNING ${ITEM_COLUMNS}`,
+    unit_price = $6, tax_rate = $7, sales_tax_rate = $8, total_discount_amount = $9, image_url = $10, product_url = $11
+    WHERE id = $12::uuid RETURNING ${ITEM_COLUMNS}`,
   sessionByCart: `SELECT id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
     payment_method_categories AS "paymentMethodCategories", status::text AS status,
     purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency", expires_at AS "expiresAt",
     synced_version AS "syncedVersion", synced_payload_hash AS "syncedPayloadHash",
-    last_sync_error AS "lastSyncError", last_correlation_id AS "lastCorrelationId", created_at AS "createdAt",
-    updated_at AS "updatedAt" FROM klarna_session WHERE cart_id = $1::uuid`,
+    last_sync_error AS "lastSyncError", last_correlation_id AS "lastCorrelationId", live,
+    push_outcome_unknown AS "pushOutcomeUnknown", intent, created_at AS "createdAt",
+    updated_at AS "updatedAt" FROM klarna_session WHERE cart_id = $1::uuid AND live`,
   recordPush: `WITH staled AS (
       UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = $1::uuid AND status = 'active' RETURNING id
     ), synced AS (
       UPDATE klarna_session SET synced_version = $2, synced_payload_hash = $3, last_sync_error = NULL,
+        push_outcome_unknown = false,
         last_correlation_id = COALESCE($4, last_correlation_id), updated_at = now() WHERE id = $5::uuid RETURNING id
     )
     SELECT (SELECT count(*) FROM staled)::int AS staled, (SELECT count(*) FROM synced)::int AS synced,
            (SELECT status::text FROM klarna_authorization WHERE cart_id = $6::uuid
             ORDER BY created_at DESC LIMIT 1) AS latest_status`,
   markSynced: `UPDATE klarna_session SET synced_version = $1, synced_payload_hash = $2, last_sync_error = NULL,
+    push_outcome_unknown = false,
     last_correlation_id = COALESCE($3, last_correlation_id), updated_at = now() WHERE id = $4::uuid`,
   latestAuthorization: `SELECT status::text AS status FROM klarna_authorization WHERE cart_id = $1::uuid
     ORDER BY created_at DESC LIMIT 1`,
@@ -222,7 +232,21 @@ export async function startBaseline(options) {
         await client.query('ROLLBACK');
         return reply.code(404).send({ code: cart ? 'ITEM_NOT_FOUND' : 'CART_NOT_FOUND' });
       }
-      const item = { ...items[index], quantity: request.body.quantity ?? items[index].quantity };
+      // Every line is priced at the catalog's word, one statement (CartService.change).
+      const { rows: prices } = await client.query(SQL.priceItems, [
+        cart.purchase_currency,
+        cart.purchase_country,
+        items.map((line) => line.reference),
+      ]);
+      const price = prices.find((row) => row.reference === items[index].reference);
+      const item = {
+        ...items[index],
+        name: price.name,
+        type: price.type,
+        unit_price: price.unit_price,
+        tax_rate: price.rate,
+        quantity: request.body.quantity ?? items[index].quantity,
+      };
       const {
         rows: [updated],
       } = await client.query(SQL.updateItem, [
@@ -233,6 +257,7 @@ export async function startBaseline(options) {
         item.quantity_unit,
         item.unit_price,
         item.tax_rate,
+        item.sales_tax_rate,
         item.total_discount_amount,
         item.image_url,
         item.product_url,

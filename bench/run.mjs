@@ -27,11 +27,32 @@ const MB = 1024 * 1024;
 const KLARNA_USERNAME = 'bench-merchant';
 const KLARNA_PASSWORD = 'bench-password';
 const MARKET = { purchaseCountry: 'SE', purchaseCurrency: 'SEK', locale: 'sv-SE' };
+/** The catalog the benchmark seeds (the service prices every line from it). */
 const PRODUCTS = [
-  { reference: 'SKU-1001', name: 'Running shoes', unitPrice: 89_900, taxRate: 2500 },
-  { reference: 'SKU-2002', name: 'Sports socks', unitPrice: 9_900, taxRate: 2500 },
-  { reference: 'SKU-3003', name: 'Water bottle', unitPrice: 14_900, taxRate: 2500 },
+  { reference: 'SKU-1001', name: 'Running shoes', unitPrice: 89_900 },
+  { reference: 'SKU-2002', name: 'Sports socks', unitPrice: 9_900 },
+  { reference: 'SKU-3003', name: 'Water bottle', unitPrice: 14_900 },
 ];
+const OPS_API_KEY = 'bench-ops-api-key-0123';
+
+/** Imports the benchmark's products and Sweden's tax rate through the service's operations API. */
+async function seedCatalog(serviceUrl) {
+  const response = await fetch(`${serviceUrl}/catalog/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${OPS_API_KEY}` },
+    body: JSON.stringify({
+      taxRates: [{ country: 'SE', taxClass: 'standard', rate: 2500 }],
+      products: PRODUCTS.map((product) => ({
+        reference: product.reference,
+        name: product.name,
+        type: 'physical',
+        taxClass: 'standard',
+        prices: [{ currency: 'SEK', unitPrice: product.unitPrice }],
+      })),
+    }),
+  });
+  if (!response.ok) throw new Error(`catalog import answered ${response.status}: ${await response.text()}`);
+}
 /** Quantities cycle 1..QUANTITY_CYCLE, so consecutive changes of one cart always differ (no accidental no-op). */
 const QUANTITY_CYCLE = 20;
 
@@ -127,7 +148,7 @@ async function seedCarts(serviceUrl, count) {
       serviceUrl,
       'POST',
       `/carts/${cart.id}/items`,
-      { ...PRODUCTS[0], quantity: 1 },
+      { reference: PRODUCTS[0].reference, quantity: 1 },
       201,
     );
     await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
@@ -250,7 +271,7 @@ async function runCheckout(serviceUrl, simulatorUrl, connections, durationS) {
   const flow = async () => {
     const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
     for (const product of PRODUCTS)
-      await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { ...product, quantity: 1 }, 201);
+      await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { reference: product.reference, quantity: 1 }, 201);
     const { body: session } = await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
     // The shopper approves in Klarna's widget: the simulator's control endpoint stands in for it.
     const { body: authorized } = await call(
@@ -422,7 +443,7 @@ async function main() {
       KLARNA_USERNAME,
       KLARNA_PASSWORD,
       WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
-      OPS_API_KEY: 'bench-ops-api-key-0123',
+      OPS_API_KEY,
     });
     const startService = async (name, url) => {
       const port = await freePort();
@@ -453,6 +474,7 @@ async function main() {
     });
 
     log(`seeding ${options.carts} carts with an item and a Klarna session`);
+    await seedCatalog(service.url);
     const carts = await seedCarts(service.url, options.carts);
 
     log('probing round trips and Klarna calls per request (second instances behind a counting proxy)');

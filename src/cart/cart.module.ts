@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module.js';
 import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
 import { CartSyncWorker } from './cart-sync.worker.js';
 import { CartController } from './cart.controller.js';
@@ -6,7 +7,7 @@ import { CartRepository } from './cart.repository.js';
 import { CartService } from './cart.service.js';
 
 @Module({
-  imports: [KlarnaSessionModule],
+  imports: [KlarnaSessionModule, CatalogModule],
   controllers: [CartController],
   providers: [CartRepository, CartService, CartSyncWorker],
   exports: [CartService],

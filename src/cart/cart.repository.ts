@@ -26,7 +26,7 @@ const toCart = (row: CartRow): CartRecord => ({
 });
 
 const ITEM_COLUMNS = Prisma.sql`id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
-  total_discount_amount, image_url, product_url, position`;
+  sales_tax_rate, total_discount_amount, image_url, product_url, position`;
 
 interface ItemRow {
   id: string;
@@ -37,6 +37,7 @@ interface ItemRow {
   quantity_unit: string | null;
   unit_price: number;
   tax_rate: number;
+  sales_tax_rate: number | null;
   total_discount_amount: number;
   image_url: string | null;
   product_url: string | null;
@@ -52,6 +53,7 @@ const toItem = (row: ItemRow): CartItemRecord => ({
   quantityUnit: row.quantity_unit,
   unitPrice: row.unit_price,
   taxRate: row.tax_rate,
+  salesTaxRate: row.sales_tax_rate,
   totalDiscountAmount: row.total_discount_amount,
   imageUrl: row.image_url,
   productUrl: row.product_url,
@@ -83,6 +85,13 @@ export class CartRepository {
     return row ? toCart(row) : null;
   }
 
+  /** Counts a change the server made under the cart's lock (a re-pricing); returns the new version. */
+  async bumpVersion(tx: PrismaTransaction, cartId: string): Promise<number> {
+    const [row] = await tx.$queryRaw<{ version: number }[]>`
+      UPDATE cart SET version = version + 1, updated_at = now() WHERE id = ${cartId}::uuid RETURNING version`;
+    return row.version;
+  }
+
   /** Takes the cart's row lock without changing it (pushes and orders serialise on it). */
   async lock(tx: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
     const [row] = await tx.$queryRaw<CartRow[]>`
@@ -102,10 +111,10 @@ export class CartRepository {
   async addItem(tx: PrismaTransaction, cartId: string, item: NewItem, position: number): Promise<CartItemRecord> {
     const [row] = await tx.$queryRaw<ItemRow[]>`
       INSERT INTO cart_item (id, cart_id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
-                             total_discount_amount, image_url, product_url, position)
+                             sales_tax_rate, total_discount_amount, image_url, product_url, position)
       VALUES (gen_random_uuid(), ${cartId}::uuid, ${item.reference}, ${item.name}, ${item.type}, ${item.quantity},
-              ${item.quantityUnit}, ${item.unitPrice}, ${item.taxRate}, ${item.totalDiscountAmount}, ${item.imageUrl},
-              ${item.productUrl}, ${position})
+              ${item.quantityUnit}, ${item.unitPrice}, ${item.taxRate}, ${item.salesTaxRate},
+              ${item.totalDiscountAmount}, ${item.imageUrl}, ${item.productUrl}, ${position})
       RETURNING ${ITEM_COLUMNS}`;
     return toItem(row);
   }
@@ -114,7 +123,8 @@ export class CartRepository {
     const [row] = await tx.$queryRaw<ItemRow[]>`
       UPDATE cart_item SET reference = ${item.reference}, name = ${item.name}, type = ${item.type},
         quantity = ${item.quantity}, quantity_unit = ${item.quantityUnit}, unit_price = ${item.unitPrice},
-        tax_rate = ${item.taxRate}, total_discount_amount = ${item.totalDiscountAmount},
+        tax_rate = ${item.taxRate}, sales_tax_rate = ${item.salesTaxRate},
+        total_discount_amount = ${item.totalDiscountAmount},
         image_url = ${item.imageUrl}, product_url = ${item.productUrl}
       WHERE id = ${itemId}::uuid
       RETURNING ${ITEM_COLUMNS}`;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { salesTaxLines } from '../cart/cart-pricing.js';
 import { checkLine, checkOrder, computeOrder, type CartLine } from '../cart/order-lines.js';
+import { orderDataToWire } from '../klarna/klarna-wire.js';
+import type { OrderAmounts } from '../klarna-simulator/klarna-types.js';
+import { orderProblems } from '../klarna-simulator/order-rules.js';
 import { KLARNA_MARKETS } from '../klarna/klarna-markets.js';
 import { parseJsonImport } from './import-parser.js';
 import { toEntry } from './postgres-catalog.js';
@@ -8,7 +12,8 @@ import { KLARNA_COUNTRIES, KLARNA_CURRENCIES, lineQuantityLimit } from './pricin
 
 /**
  * Property: whatever catalog the import accepts, every product priced for every market that sells it gives a
- * cart line Klarna's order-line arithmetic accepts, at every quantity up to the line's limit.
+ * cart line Klarna's order-line arithmetic accepts, at every quantity up to the line's limit; with the US sales-tax
+ * line the cart adds, whatever order the cart accepts, Klarna's rules accept.
  */
 // Mostly prices a shop has, some near and over Klarna's limits (refused catalogs are skipped).
 const price = fc.oneof(
@@ -79,9 +84,24 @@ describe('catalog prices vs Klarna order-line arithmetic', () => {
                 }
                 const limit = lineQuantityLimit(entry.maxQuantity, maxLineQuantity);
                 for (const quantity of new Set([1, limit, Math.max(1, Math.round(limit * quantityShare))])) {
-                  const line: CartLine = { ...entry, quantity, totalDiscountAmount: 0 };
+                  const line: CartLine & { salesTaxRate?: number } = { ...entry, quantity, totalDiscountAmount: 0 };
                   expect(checkLine(line, country)).toEqual([]);
-                  expect(checkOrder(computeOrder([line], country))).toEqual([]);
+                  // The cart adds the sales-tax line of a sales-tax market (US) on top of the net line.
+                  const totals = computeOrder([line, ...salesTaxLines([line])], country);
+                  const refusals = checkOrder(totals);
+                  if (entry.salesTaxRate === undefined) expect(refusals).toEqual([]);
+                  // Whatever the cart accepts, Klarna's rules (the simulator's, from its docs) accept.
+                  if (refusals.length === 0) {
+                    const wire = orderDataToWire({
+                      purchaseCountry: country,
+                      purchaseCurrency: currency,
+                      locale: market.locales[0],
+                      orderAmount: totals.orderAmount,
+                      orderTaxAmount: totals.orderTaxAmount,
+                      orderLines: totals.lines,
+                    });
+                    expect(orderProblems(wire as unknown as OrderAmounts)).toEqual([]);
+                  }
                   linesChecked += 1;
                 }
               }

@@ -16,6 +16,8 @@ export abstract class DomainError extends Error {
   readonly errors?: FieldError[];
   /** Seconds after which the same request may succeed; sent as `Retry-After`. */
   retryAfterSeconds?: number;
+  /** Machine-readable detail of the refusal, answered as `details` (e.g. the lines CART_CHANGED changed). */
+  details?: unknown;
 
   constructor(message: string) {
     super(message);
@@ -140,4 +142,16 @@ export class CatalogUnavailableError extends DomainError {
 /** With CATALOG_URL set, the shop's own catalog is the truth: it is neither listed nor managed here. */
 export class CatalogExternalError extends DomainError {
   readonly code = 'CATALOG_EXTERNAL';
+}
+
+/**
+ * The cart changed under the shopper's authorization because the server priced it again (a new price, a product
+ * no longer sold): the order is not placed; the cart was re-priced and pushed to Klarna, the shopper reauthorizes.
+ */
+export class CartChangedError extends DomainError {
+  readonly code = 'CART_CHANGED';
+  constructor(changes: object[]) {
+    super('The cart changed since it was authorized (prices or availability); review it and authorize again');
+    this.details = { changes };
+  }
 }

@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   CART_LOCKED: 409,
   CART_EMPTY: 409,
   ORDER_IN_PROGRESS: 409,
+  CART_CHANGED: 409,
   REAUTHORIZATION_REQUIRED: 409,
   ALREADY_ORDERED: 409,
   KLARNA_REFUSED: 409,
@@ -44,10 +45,12 @@ export interface ErrorBody {
   message: string;
   errors?: { field: string; message: string; row?: number }[];
   correlationId?: string;
+  /** Machine-readable detail of a refusal, e.g. `{ changes }` of CART_CHANGED. */
+  details?: unknown;
 }
 
 /**
- * The one place errors become HTTP answers: `{ code, message, errors?, correlationId? }`.
+ * The one place errors become HTTP answers: `{ code, message, errors?, correlationId?, details? }`.
  * Unknown errors are logged once and answer 500 without internals.
  */
 @Catch()
@@ -108,6 +111,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body: ErrorBody = { code: exception.code, message: exception.message };
       if (exception.errors) body.errors = exception.errors;
       if (exception.correlationId) body.correlationId = exception.correlationId;
+      if (exception.details !== undefined) body.details = exception.details;
       return [STATUS_BY_CODE[exception.code] ?? 500, body];
     }
     // Nest hands Fastify's own refusals (body too large, bad JSON) over as HttpExceptions caused by them.

@@ -56,6 +56,7 @@ const validFault = ajv.compile<FaultRuleInput>({
   additionalProperties: false,
   properties: {
     operation: { enum: [...KLARNA_OPERATIONS] },
+    pathContains: { type: 'string', minLength: 1 },
     latencyMs: count,
     errorRate: { type: 'number', minimum: 0, maximum: 1 },
     errorStatus: { enum: [400, 403, 409, 429, 500, 502, 503] },

@@ -25,6 +25,8 @@ export type KlarnaOperationName = (typeof KLARNA_OPERATIONS)[number];
 export interface FaultRuleInput {
   /** Omitted: every Klarna operation. */
   operation?: KlarnaOperationName;
+  /** Only calls whose path contains this text (a session id, a token, an order id): faults for one cart only. */
+  pathContains?: string;
   latencyMs?: number;
   /** Share (0..1) of calls answered with `errorStatus`. */
   errorRate?: number;
@@ -89,12 +91,13 @@ export class FaultInjector {
    * order they were added and the first one that applies decides (consuming one of its counters), so a test can
    * line up "first a timeout, then a refusal".
    */
-  decide(operation: KlarnaOperationName): FaultDecision {
+  decide(operation: KlarnaOperationName, path = ''): FaultDecision {
     if (this.rules.length === 0) return NO_FAULT;
     const decision: FaultDecision = { latencyMs: 0, hang: false, afterProcessing: 'answer' };
     let decided = false;
     for (const rule of this.rules) {
       if (rule.operation !== undefined && rule.operation !== operation) continue;
+      if (rule.pathContains !== undefined && !path.includes(rule.pathContains)) continue;
       decision.latencyMs += rule.latencyMs ?? 0;
       if (!decided) decided = this.apply(rule, decision);
     }

@@ -193,7 +193,7 @@ class SimulatorServer {
       call.body = request.body;
     }
 
-    const fault = this.faults.decide(route.operation);
+    const fault = this.faults.decide(route.operation, request.url);
     if (fault.latencyMs > 0) {
       call.fault = 'latency';
       await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CartService } from '../cart/cart.service.js';
 import { AppConfig } from '../config/app-config.js';
 import {
+  CartChangedError,
   ConflictError,
   DomainError,
   KlarnaUnavailableError,
@@ -339,6 +340,8 @@ export class OrderService {
         this.logger.log({ event: 'order.callback_skipped', cartId, reason: phase1.reason });
         return { kind: 'skipped', reason: phase1.reason };
       case 'refused':
+        // A re-priced cart staled the authorization: Klarna should release it.
+        if (phase1.error instanceof CartChangedError) await this.klarnaSessions.scheduleRelease(cartId);
         throw phase1.error;
       case 'place': {
         // A new authorization supersedes older ones: release them (after commit).
@@ -378,7 +381,7 @@ export class OrderService {
     cartId: string,
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<Phase1> {
-    const { cart, sessionCart } = await this.carts.lockForCheckout(tx, cartId);
+    const { cart } = await this.carts.lockForCheckout(tx, cartId);
     const existing = await this.orders.findLiveByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
@@ -421,20 +424,28 @@ export class OrderService {
         error: new ConflictError('REAUTHORIZATION_REQUIRED', `The cart changed after the authorization (${blocker})`),
       };
     }
+    // An order is never placed at a price the catalog no longer holds: a moved price is written (and pushed to
+    // Klarna) with this transaction, and the shopper reauthorizes.
+    const repriced = await this.carts.repriceForCheckout(tx, cartId);
+    if (repriced.changes.length > 0) {
+      this.logger.log({ event: 'order.cart_changed', cartId, changes: repriced.changes.length });
+      return { kind: 'refused', error: new CartChangedError(repriced.changes) };
+    }
+    const { orderData } = repriced.sessionCart;
     const orderId = randomUUID();
     const order = await this.orders.createPlacing(tx, {
       id: orderId,
       cartId,
       authorizationId: authorization.id,
-      orderAmount: sessionCart.orderData.orderAmount,
-      orderTaxAmount: sessionCart.orderData.orderTaxAmount,
-      purchaseCountry: sessionCart.orderData.purchaseCountry,
-      purchaseCurrency: sessionCart.orderData.purchaseCurrency,
-      orderLines: sessionCart.orderData.orderLines,
+      orderAmount: orderData.orderAmount,
+      orderTaxAmount: orderData.orderTaxAmount,
+      purchaseCountry: orderData.purchaseCountry,
+      purchaseCurrency: orderData.purchaseCurrency,
+      orderLines: orderData.orderLines,
     });
     await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
-    return { kind: 'place', order, authorization, orderData: sessionCart.orderData };
+    return { kind: 'place', order, authorization, orderData };
   }
 
   /**

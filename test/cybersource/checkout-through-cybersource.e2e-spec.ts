@@ -4,7 +4,7 @@
  * (startTestApp({ PAYMENT_GATEWAY: 'cybersource' })).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { addItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
+import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { CyberSourceSide } from './cybersource-test-kit.js';
@@ -33,7 +33,7 @@ describe('checkout through CyberSource', () => {
 
   it('opens the session at CyberSource: one payment method category, the processor token as client token', async () => {
     const cart = await createCart(http, { purchaseCountry: 'DE', purchaseCurrency: 'EUR', locale: 'de-DE' });
-    await addItem(http, cart.id, { quantity: 2, unitPrice: 5950, taxRate: 1900 });
+    await addItem(http, cart.id, { quantity: 2, unitPrice: 5950, taxRate: 1900, country: 'DE', currency: 'EUR' });
     const session = await http.post<{ sessionId: string; clientToken: string; paymentMethodCategories: unknown[] }>(
       `/carts/${cart.id}/klarna-session`,
     );
@@ -48,13 +48,10 @@ describe('checkout through CyberSource', () => {
 
   it('pushes every cart change as a session update (sessionsType U) inside the change', async () => {
     const { cart, session } = await createCartWithSession(http, [{ quantity: 1, unitPrice: 10_000 }]);
-    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, {
-      reference: 'B',
-      name: 'Socks',
-      quantity: 3,
-      unitPrice: 1_000,
-      taxRate: 2500,
-    });
+    const changed = await http.post<CartBody>(
+      `/carts/${cart.id}/items`,
+      await anItem(http, { name: 'Socks', quantity: 3, unitPrice: 1_000 }),
+    );
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({ inSync: true, action: 'load' });
     const updates = (await cyberSource.calls('updateSession')).filter(
@@ -70,13 +67,10 @@ describe('checkout through CyberSource', () => {
   it('shows an unknown outcome (150) as a sync error and keeps the change', async () => {
     const { cart } = await createCartWithSession(http);
     await cyberSource.control('POST', '/faults', { operation: 'updateSession', failNext: 1, reasonCode: 150 });
-    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, {
-      reference: 'C',
-      name: 'Cap',
-      quantity: 1,
-      unitPrice: 500,
-      taxRate: 2500,
-    });
+    const changed = await http.post<CartBody>(
+      `/carts/${cart.id}/items`,
+      await anItem(http, { name: 'Cap', unitPrice: 500 }),
+    );
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'SYSTEM_ERROR' } });
   });

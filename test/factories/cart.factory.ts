@@ -1,4 +1,5 @@
 import type { HttpClient } from '../support/http.js';
+import { OPS_API_KEY } from '../support/test-app.js';
 
 export interface CartBody {
   id: string;
@@ -7,7 +8,9 @@ export interface CartBody {
   purchaseCountry: string;
   purchaseCurrency: string;
   locale: string;
-  items: ({ id: string; totalAmount: number; totalTaxAmount: number } & Record<string, unknown>)[];
+  items: ({ id: string; reference: string; quantity: number; unitPrice: number; totalAmount: number; totalTaxAmount: number } & Record<string, unknown>)[];
+  orderLines: ({ type: string; totalAmount: number; totalTaxAmount: number } & Record<string, unknown>)[];
+  notices: ({ code: string; reference: string } & Record<string, unknown>)[];
   orderAmount: number;
   orderTaxAmount: number;
   klarna: {
@@ -28,15 +31,87 @@ export const aCart = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** A product of the test catalog: created through the operations API, priced in one market. */
+export interface ProductSpec {
+  reference?: string;
+  name?: string;
+  type?: 'physical' | 'digital';
+  /** Minor units in `currency`; tax included, except in the US (net). */
+  unitPrice?: number;
+  /** Basis points for `country` (in the US: the sales-tax rate). */
+  taxRate?: number;
+  country?: string;
+  currency?: string;
+  maxQuantity?: number;
+  imageUrl?: string;
+  productUrl?: string;
+}
+
+export interface ItemSpec extends ProductSpec {
+  quantity?: number;
+}
+
+const SPEC_KEYS = new Set([
+  'reference',
+  'name',
+  'type',
+  'unitPrice',
+  'taxRate',
+  'country',
+  'currency',
+  'maxQuantity',
+  'imageUrl',
+  'productUrl',
+  'quantity',
+]);
+const OPS = { authorization: `Bearer ${OPS_API_KEY}` };
+const taxClasses = new Set<string>();
+/** Products a test named by reference, with the spec they were made with: made once per service. */
+const named = new Map<string, string>();
 let sequence = 0;
-export const anItem = (overrides: Record<string, unknown> = {}) => ({
-  reference: `SKU-${++sequence}`,
-  name: 'Trail running shoe',
-  quantity: 1,
-  unitPrice: 129_900,
-  taxRate: 2500,
-  ...overrides,
-});
+
+/**
+ * Creates (or replaces) a product in the catalog and returns its reference. Its tax class is named by its rate, so
+ * any rate a test needs exists for the country.
+ */
+export async function aProduct(http: HttpClient, spec: ProductSpec = {}): Promise<string> {
+  const unknown = Object.keys(spec).filter((key) => !SPEC_KEYS.has(key));
+  if (unknown.length > 0) throw new Error(`aProduct: the server prices lines; no ${unknown.join(', ')}`);
+  const country = spec.country ?? 'SE';
+  const taxRate = spec.taxRate ?? 2500;
+  const taxClass = `rate-${taxRate}`;
+  const key = `${http.baseUrl}|${country}|${taxClass}`;
+  if (!taxClasses.has(key)) {
+    const rate = await http.put(`/catalog/tax-rates/${country}/${taxClass}`, { rate: taxRate }, OPS);
+    if (rate.status >= 300) throw new Error(`tax rate: ${rate.status} ${JSON.stringify(rate.body)}`);
+    taxClasses.add(key);
+  }
+  const reference = spec.reference ?? `SKU-${Date.now().toString(36)}-${++sequence}`;
+  const namedKey = `${http.baseUrl}|${JSON.stringify(spec)}`;
+  if (spec.reference !== undefined && named.get(namedKey) === reference) return reference;
+  const product = await http.put(
+    `/catalog/products/${encodeURIComponent(reference)}`,
+    {
+      name: spec.name ?? 'Trail running shoe',
+      type: spec.type ?? 'physical',
+      taxClass,
+      prices: [{ currency: spec.currency ?? 'SEK', unitPrice: spec.unitPrice ?? 129_900 }],
+      ...(spec.maxQuantity === undefined ? {} : { maxQuantity: spec.maxQuantity }),
+      ...(spec.imageUrl === undefined ? {} : { imageUrl: spec.imageUrl }),
+      ...(spec.productUrl === undefined ? {} : { productUrl: spec.productUrl }),
+    },
+    OPS,
+  );
+  if (product.status >= 300) throw new Error(`product: ${product.status} ${JSON.stringify(product.body)}`);
+  if (spec.reference !== undefined) named.set(namedKey, reference);
+  return reference;
+}
+
+/** A body for POST /carts/:id/items: a fresh product of the spec and a quantity (default 1). */
+export async function anItem(http: HttpClient, spec: ItemSpec = {}): Promise<{ reference: string; quantity: number }> {
+  const { quantity = 1, ...product } = spec;
+  return { reference: await aProduct(http, product), quantity };
+}
 
 export async function createCart(http: HttpClient, overrides: Record<string, unknown> = {}): Promise<CartBody> {
   const response = await http.post<CartBody>('/carts', aCart(overrides));
@@ -44,12 +119,8 @@ export async function createCart(http: HttpClient, overrides: Record<string, unk
   return response.body;
 }
 
-export async function addItem(
-  http: HttpClient,
-  cartId: string,
-  overrides: Record<string, unknown> = {},
-): Promise<CartBody> {
-  const response = await http.post<CartBody>(`/carts/${cartId}/items`, anItem(overrides));
+export async function addItem(http: HttpClient, cartId: string, spec: ItemSpec = {}): Promise<CartBody> {
+  const response = await http.post<CartBody>(`/carts/${cartId}/items`, await anItem(http, spec));
   if (response.status !== 201) throw new Error(`addItem: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
@@ -57,7 +128,7 @@ export async function addItem(
 /** A cart with lines and a live Klarna session. */
 export async function createCartWithSession(
   http: HttpClient,
-  items: Record<string, unknown>[] = [{}],
+  items: ItemSpec[] = [{}],
   cartOverrides: Record<string, unknown> = {},
 ): Promise<{ cart: CartBody; session: { sessionId: string; clientToken: string; cartVersion: number } }> {
   const cart = await createCart(http, cartOverrides);

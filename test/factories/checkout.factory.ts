@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 import type { TestApp } from '../support/test-app.js';
-import { createCartWithSession, type CartBody } from './cart.factory.js';
+import { createCartWithSession, type CartBody, type ItemSpec } from './cart.factory.js';
 
 export interface Placement {
   orderId: string;
@@ -13,7 +13,7 @@ export interface Placement {
 /** A cart with a session whose shopper authorized it in the widget (the simulator plays the widget). */
 export async function authorizedCart(
   service: TestApp,
-  items: Record<string, unknown>[] = [{}],
+  items: ItemSpec[] = [{}],
   outcome = 'approved',
 ): Promise<{ cart: CartBody; session: { sessionId: string }; token: string }> {
   const { cart, session } = await createCartWithSession(service.http, items);

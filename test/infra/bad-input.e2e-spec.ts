@@ -46,9 +46,14 @@ describe('bad input is refused before anything reads it', () => {
 
   it('refuses a NUL character in any string, naming the field, and writes nothing', async () => {
     const cart = await createCart(service.http);
-    const answer = await postRaw(service, `/carts/${cart.id}/items`, JSON.stringify(anItem({ name: 'Shoe\u0000' })));
+    const line = await anItem(service.http);
+    const answer = await postRaw(
+      service,
+      `/carts/${cart.id}/items`,
+      JSON.stringify({ ...line, reference: `${line.reference}\u0000` }),
+    );
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'name' }] });
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'reference' }] });
     const customer = await postRaw(
       service,
       `/carts/${cart.id}/customer`,

@@ -31,7 +31,8 @@ describe('a PostgreSQL restart', () => {
   it('answers 503 without internals while the database is down, and serves again within 10 s of its return', async () => {
     const { http } = service;
     const cart = await createCart(http);
-    await http.post(`/carts/${cart.id}/items`, anItem());
+    const line = await anItem(http);
+    await http.post(`/carts/${cart.id}/items`, line);
 
     // Load through the whole outage: reads, writes and readiness.
     const statuses = new Map<number, number>();
@@ -42,7 +43,7 @@ describe('a PostgreSQL restart', () => {
         while (loading) {
           for (const call of [
             () => http.get(`/carts/${cart.id}`),
-            () => http.post(`/carts/${cart.id}/items`, anItem()),
+            () => http.post(`/carts/${cart.id}/items`, line),
             () => http.post('/carts', aCart()),
           ]) {
             const answer = await call().catch((error: unknown) => ({ status: -1, body: String(error) }));

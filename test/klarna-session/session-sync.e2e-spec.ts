@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type pg from 'pg';
 import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
-import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
+
+const ops = { authorization: `Bearer ${OPS_API_KEY}` };
 
 describe('cart and Klarna session stay in sync', () => {
   let service: TestApp;
@@ -33,7 +35,8 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('creates the session with the cart as Klarna order lines and returns the live one after', async () => {
     const cart = await createCart(http);
-    await addItem(http, cart.id, { quantity: 2, unitPrice: 12_500, totalDiscountAmount: 2500, reference: 'SHOE-1' });
+    const reference = `SHOE-${Date.now()}`;
+    await addItem(http, cart.id, { quantity: 2, unitPrice: 11_250, reference });
     const created = await http.post<{ sessionId: string; clientToken: string; cartVersion: number; expiresAt: string }>(
       `/carts/${cart.id}/klarna-session`,
     );
@@ -51,12 +54,12 @@ describe('cart and Klarna session stay in sync', () => {
       order_lines: [
         {
           type: 'physical',
-          reference: 'SHOE-1',
+          reference,
           quantity: 2,
-          unit_price: 12_500,
+          unit_price: 11_250,
           tax_rate: 2500,
           total_amount: 22_500,
-          total_discount_amount: 2500,
+          total_discount_amount: 0,
           total_tax_amount: 4500,
         },
       ],
@@ -86,7 +89,7 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('pushes every change to the session once, within the request', async () => {
     const { cart, session } = await createCartWithSession(http);
-    const added = await addItem(http, cart.id, { unitPrice: 4900, type: 'shipping_fee', name: 'Shipping' });
+    const added = await addItem(http, cart.id, { unitPrice: 4900, type: 'digital', name: 'Training plan' });
     expect(added.klarna).toMatchObject({ inSync: true, action: 'load', syncedVersion: added.version, syncError: null });
     const updates = await callsFor('updateSession', session.sessionId);
     expect(updates).toHaveLength(1);
@@ -160,6 +163,13 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('creates a new session when country and currency change', async () => {
     const { cart, session } = await createCartWithSession(http);
+    // The product is sold in Norway too.
+    await http.put('/catalog/tax-rates/NO/rate-2500', { rate: 2500 }, ops);
+    await http.patch(
+      `/catalog/products/${cart.items[0].reference}`,
+      { prices: [{ currency: 'NOK', unitPrice: 12_000 }] },
+      ops,
+    );
     const moved = await http.patch<CartBody>(`/carts/${cart.id}`, {
       purchaseCountry: 'NO',
       purchaseCurrency: 'NOK',
@@ -193,7 +203,10 @@ describe('cart and Klarna session stay in sync', () => {
   it('keeps the change when Klarna fails, and a background retry brings the session up to date', async () => {
     const { cart, session } = await createCartWithSession(http);
     await service.klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 2, errorStatus: 503 });
-    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem({ name: 'Kept despite Klarna' }));
+    const changed = await http.post<CartBody>(
+      `/carts/${cart.id}/items`,
+      await anItem(http, { name: 'Kept despite Klarna' }),
+    );
     expect(changed.status).toBe(201);
     expect(changed.body.items).toHaveLength(2);
     expect(changed.body.klarna).toMatchObject({
@@ -213,7 +226,7 @@ describe('cart and Klarna session stay in sync', () => {
   it('keeps the change when Klarna is slower than KLARNA_TIMEOUT_MS', async () => {
     const { cart } = await createCartWithSession(http);
     await service.klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 1500 });
-    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem());
+    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, await anItem(http));
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'TIMEOUT' } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
@@ -224,8 +237,13 @@ describe('cart and Klarna session stay in sync', () => {
 
   it('keeps the change and reports Klarna’s error and correlation id on a 4xx', async () => {
     const { cart, session } = await createCartWithSession(http);
-    await service.klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 1, errorStatus: 400 });
-    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, anItem());
+    await service.klarna.control('POST', '/faults', {
+      operation: 'updateSession',
+      pathContains: session.sessionId,
+      failNext: 1,
+      errorStatus: 400,
+    });
+    const changed = await http.post<CartBody>(`/carts/${cart.id}/items`, await anItem(http));
     expect(changed.status).toBe(201);
     expect(changed.body.klarna).toMatchObject({
       inSync: false,
@@ -245,11 +263,14 @@ describe('cart and Klarna session stay in sync', () => {
   it('converges: after 20 concurrent changes Klarna holds exactly the final cart', async () => {
     const { cart, session } = await createCartWithSession(http);
     const itemId = cart.items[0].id;
+    const lines = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => anItem(http, { unitPrice: 1000 + index })),
+    );
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         index % 2 === 0
           ? http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, { quantity: index + 1 })
-          : http.post<CartBody>(`/carts/${cart.id}/items`, anItem({ unitPrice: 1000 + index })),
+          : http.post<CartBody>(`/carts/${cart.id}/items`, lines[index]),
       ),
     );
     expect(answers.every((answer) => answer.status === 200 || answer.status === 201)).toBe(true);

@@ -137,7 +137,7 @@ describe('money safety', () => {
     const callsBefore = await sessionCalls();
     const itemId = cart.items[0].id;
     const attempts = [
-      http.post(`/carts/${cart.id}/items`, anItem()),
+      http.post(`/carts/${cart.id}/items`, await anItem(http)),
       http.patch(`/carts/${cart.id}/items/${itemId}`, { quantity: 3 }),
       http.delete(`/carts/${cart.id}/items/${itemId}`),
       http.patch(`/carts/${cart.id}`, { purchaseCountry: 'NO', purchaseCurrency: 'NOK', locale: 'nb-NO' }),
@@ -160,6 +160,13 @@ describe('money safety', () => {
         authorizationToken: token,
         finalize: false,
       });
+      // The product is sold in Norway too.
+      await http.put('/catalog/tax-rates/NO/rate-2500', { rate: 2500 }, ops);
+      await http.patch(
+        `/catalog/products/${cart.items[0].reference}`,
+        { prices: [{ currency: 'NOK', unitPrice: 12_000 }] },
+        ops,
+      );
       const moved = await http.patch<CartBody>(`/carts/${cart.id}`, {
         purchaseCountry: 'NO',
         purchaseCurrency: 'NOK',

@@ -90,7 +90,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     });
     expect((order.body.orderLines as unknown[]).length).toBe(1);
 
-    const locked = await http.post(`/carts/${cart.id}/items`, anItem());
+    const locked = await http.post(`/carts/${cart.id}/items`, await anItem(http));
     expect(locked.status).toBe(409);
     expect(locked.body).toMatchObject({ code: 'CART_LOCKED' });
     // Klarna's push arrives right after creation: the order is confirmed once OM says ACCEPTED.
@@ -264,7 +264,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     const [row] = await ordersOfCart(cart.id);
     expect(row.status).toBe('placing');
     // While Klarna's answer is unknown the cart refuses changes.
-    const change = await http.post(`/carts/${cart.id}/items`, anItem());
+    const change = await http.post(`/carts/${cart.id}/items`, await anItem(http));
     expect(change.status).toBe(409);
     expect(change.body).toMatchObject({ code: 'ORDER_IN_PROGRESS' });
     const completed = await eventually(async () => {

@@ -1,68 +1,28 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min } from 'class-validator';
-import { MAX_AMOUNT, ORDER_LINE_TYPES } from '../order-lines.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 
+/**
+ * POST /carts/:id/items: the browser says what and how many; name, type, price and tax come from the catalog. Any
+ * other field (unitPrice, taxRate, name, type, totalDiscountAmount...) is refused, naming the field.
+ */
 export class AddCartItemDto {
-  @ApiProperty({ example: 'SKU-123', maxLength: 255 })
+  @ApiProperty({ example: 'DEMO-TRAIL-SHOE', maxLength: 255, description: "The catalog's product reference" })
   @IsString()
   @Length(1, 255)
   reference: string;
 
-  @ApiProperty({ example: 'Running shoe', maxLength: 255 })
-  @IsString()
-  @Length(1, 255)
-  name: string;
-
-  @ApiProperty({ example: 1, minimum: 1 })
+  @ApiProperty({ example: 1, minimum: 1, description: "At most the product's maxQuantity (else MAX_LINE_QUANTITY)" })
   @IsInt()
   @Min(1)
-  @Max(100_000)
+  @Max(1000)
   quantity: number;
-
-  @ApiProperty({
-    example: 12_900,
-    description: 'Minor units, tax included; zero or negative for discount, gift_card, store_credit',
-  })
-  @IsInt()
-  @Min(-MAX_AMOUNT)
-  @Max(MAX_AMOUNT)
-  unitPrice: number;
-
-  @ApiProperty({ example: 2500, description: 'Basis points: 2500 = 25 %, 770 = 7.7 %' })
-  @IsInt()
-  @Min(0)
-  @Max(10_000)
-  taxRate: number;
-
-  @ApiPropertyOptional({ enum: ORDER_LINE_TYPES, default: 'physical' })
-  @IsOptional()
-  @IsIn(ORDER_LINE_TYPES)
-  type?: string;
-
-  @ApiPropertyOptional({ example: 0, description: 'Minor units, tax included' })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_AMOUNT)
-  totalDiscountAmount?: number;
-
-  @ApiPropertyOptional({ example: 'pcs', maxLength: 8 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 8)
-  quantityUnit?: string;
-
-  @ApiPropertyOptional({ maxLength: 1024 })
-  @IsOptional()
-  @MaxLength(1024)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true })
-  imageUrl?: string;
-
-  @ApiPropertyOptional({ maxLength: 1024 })
-  @IsOptional()
-  @MaxLength(1024)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true })
-  productUrl?: string;
 }
 
-export class UpdateCartItemDto extends PartialType(AddCartItemDto) {}
+/** PATCH /carts/:id/items/:itemId: only the quantity changes; the price is the catalog's. */
+export class UpdateCartItemDto {
+  @ApiProperty({ example: 2, minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  quantity: number;
+}

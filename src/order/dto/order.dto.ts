@@ -15,7 +15,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { AddCartItemDto } from '../../cart/dto/cart-item.dto.js';
+import { OrderLineDto } from './order-line.dto.js';
 import { MAX_AMOUNT, MAX_LINES } from '../../cart/order-lines.js';
 
 export class AuthorizationDto {
@@ -41,15 +41,15 @@ export class AmendOrderDto {
   orderAmount: number;
 
   @ApiPropertyOptional({
-    type: [AddCartItemDto],
+    type: [OrderLineDto],
     description: 'Replace the order lines; omitted: the lines are deleted',
   })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_LINES)
   @ValidateNested({ each: true })
-  @Type(() => AddCartItemDto)
-  orderLines?: AddCartItemDto[];
+  @Type(() => OrderLineDto)
+  orderLines?: OrderLineDto[];
 
   @ApiPropertyOptional({ maxLength: 255 })
   @IsOptional()
