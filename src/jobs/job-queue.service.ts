@@ -22,8 +22,8 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
       connectionString: config.databaseUrl,
       schema: config.jobsSchema,
       max: 2,
-      // Cron schedules (the retention job): pg-boss makes sure one instance sends each scheduled job.
-      schedule: config.retention.cron !== undefined,
+      // Cron schedules (the retention job, the reconciliation): pg-boss makes sure one instance sends each scheduled job.
+      schedule: config.retention.cron !== undefined || config.reconcile.cron !== undefined,
       supervise: true,
     });
     this.boss.on('error', (error) => this.logger.error({ event: 'jobs.error', err: error }));

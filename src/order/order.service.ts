@@ -20,6 +20,8 @@ import { withKlarnaRetries } from '../klarna/klarna-retry.js';
 import type { KlarnaManagedOrder, KlarnaOrderData, PlacedKlarnaOrder } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { recordKlarnaOrder } from './klarna-order-sync.js';
+import { autoCaptureFor, remainingAuthorized } from './order-management-rules.js';
 import { advanceStatus, isUnresolved, statusFromKlarna } from './order-state.js';
 import { OrderRepository } from './order.repository.js';
 import type { OrderRecord, OrderView, PlacementAnswer } from './order.types.js';
@@ -188,6 +190,7 @@ export class OrderService {
       fraudStatus: klarnaOrder.fraudStatus,
       capturedAmount: klarnaOrder.capturedAmount,
     });
+    await recordKlarnaOrder(this.orders, tx, order.id, klarnaOrder);
     if (after && after.status !== order.status) {
       this.logger.log({
         event: `order.${after.status}`,
@@ -431,6 +434,7 @@ export class OrderService {
       purchaseCountry: sessionCart.orderData.purchaseCountry,
       purchaseCurrency: sessionCart.orderData.purchaseCurrency,
       orderLines: sessionCart.orderData.orderLines,
+      autoCapture: autoCaptureFor(this.config.klarna.autoCapture, sessionCart.orderData.orderLines),
     });
     await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
@@ -452,6 +456,8 @@ export class OrderService {
     const request = {
       ...orderData,
       merchantReference1: order.id,
+      // Stored with the placing row, so every retry under the same idempotency key sends the same request.
+      ...(order.autoCapture ? { autoCapture: true } : {}),
       merchantUrls: {
         push: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'push', cartId, '&order_id={order.id}'),
         notification: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'notification', cartId),
@@ -726,6 +732,10 @@ export function orderView(order: OrderRecord): OrderView {
     orderAmount: order.orderAmount,
     orderTaxAmount: order.orderTaxAmount,
     capturedAmount: order.capturedAmount,
+    refundedAmount: order.refundedAmount,
+    remainingAuthorizedAmount: remainingAuthorized(order, new Date()),
+    klarnaStatus: order.klarnaStatus,
+    expiresAt: order.expiresAt?.toISOString() ?? null,
     purchaseCurrency: order.purchaseCurrency,
     orderLines: order.orderLines,
     createdAt: order.createdAt.toISOString(),
