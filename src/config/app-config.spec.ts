@@ -74,7 +74,10 @@ describe('loadConfig', () => {
     [{ RETENTION_CRON: 'daily' }, 'RETENTION_CRON="daily": RETENTION_CRON must be a 5-field cron expression or off'],
     [{ RECONCILE_CRON: 'hourly' }, 'RECONCILE_CRON="hourly": RECONCILE_CRON must be a 5-field cron expression or off'],
     [{ RECONCILE_DAYS: '0' }, 'RECONCILE_DAYS=0: RECONCILE_DAYS must not be less than 1'],
-    [{ KLARNA_AUTO_CAPTURE: 'yes' }, 'KLARNA_AUTO_CAPTURE="yes": KLARNA_AUTO_CAPTURE must be one of the following values'],
+    [
+      { KLARNA_AUTO_CAPTURE: 'yes' },
+      'KLARNA_AUTO_CAPTURE="yes": KLARNA_AUTO_CAPTURE must be one of the following values',
+    ],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);

@@ -91,6 +91,13 @@ interface Answer {
  * Klarna-Idempotency-Key) and how Klarna's answer is recorded. The request and the retry job share it.
  */
 interface OperationKind {
+  /** The log event once Klarna did it (past tense). */
+  event: string;
+  /**
+   * The stored request once the operation is settled, for requests carrying personal data: retries need it until
+   * Klarna answered, nobody afterwards (the fingerprint still recognises a repeat).
+   */
+  redact?: (request: Record<string, unknown>) => Record<string, unknown>;
   send(order: OrderRecord, request: Record<string, unknown>, key: string): Promise<Answer>;
   /** Runs once per operation, in the transaction that marks it succeeded; returns what the operation keeps. */
   record(
@@ -436,6 +443,12 @@ export class OrderManagementService {
           correlationId: error.correlationId ?? null,
           errorCode: error.errorCode,
         });
+        if (kind.redact)
+          await this.orders.replaceOperationRequest(
+            this.prisma,
+            operation.id,
+            kind.redact(request) as Prisma.InputJsonValue,
+          );
         this.metrics.orderOperations.inc({ kind: operation.kind, outcome: 'refused' });
         throw new ConflictError(
           'KLARNA_REFUSED',
@@ -455,10 +468,12 @@ export class OrderManagementService {
         correlationId: answer.correlationId ?? null,
         result,
       });
+      if (kind.redact)
+        await this.orders.replaceOperationRequest(tx, operation.id, kind.redact(request) as Prisma.InputJsonValue);
     });
     this.metrics.orderOperations.inc({ kind: operation.kind, outcome: 'succeeded' });
     this.logger.log({
-      event: `order.${operation.kind}`,
+      event: kind.event,
       orderId: order.id,
       operationId: operation.id,
       correlationId: answer.correlationId,
@@ -472,6 +487,7 @@ export class OrderManagementService {
     const correlationOnly = (correlationId: string | undefined): Answer => ({ correlationId });
     return {
       update_authorization: {
+        event: 'order.amount_updated',
         send: async (order, request, key) => {
           const change = request as unknown as AmendOrder;
           const totals = change.orderLines
@@ -500,6 +516,7 @@ export class OrderManagementService {
         },
       },
       cancel: {
+        event: 'order.cancelled',
         send: async (order, _request, key) => correlationOnly(await klarna.cancelOrder(order.klarnaOrderId!, key)),
         // An earlier cancel under another key may have gone through with its answer lost: read back before refusing.
         doneDespiteRefusal: async (order) => {
@@ -520,6 +537,7 @@ export class OrderManagementService {
         },
       },
       capture: {
+        event: 'order.captured',
         send: async (order, request, key) => {
           const capture = request as unknown as CaptureRequestStored;
           const created = await klarna.createCapture(
@@ -546,6 +564,7 @@ export class OrderManagementService {
         },
       },
       shipping_info: {
+        event: 'order.shipping_info_added',
         send: async (order, request, key) => {
           const { captureId, shippingInfo } = request as { captureId: string; shippingInfo: KlarnaShippingInfo[] };
           const capture = await orders.findCapture(this.prisma, order.id, captureId);
@@ -564,6 +583,7 @@ export class OrderManagementService {
         },
       },
       refund: {
+        event: 'order.refunded',
         send: async (order, request, key) => {
           const refund = request as unknown as RefundRequestStored;
           // CyberSource keys refunds by a capture (Klarna's REST API ignores it): the latest one.
@@ -591,6 +611,7 @@ export class OrderManagementService {
         },
       },
       extend_authorization: {
+        event: 'order.authorization_extended',
         send: async (order, _request, key) => {
           const correlationId = await klarna.extendAuthorizationTime(order.klarnaOrderId!, key);
           // The 204 says it worked but not until when: Order Management's expiry is read once (a failed read leaves
@@ -608,6 +629,7 @@ export class OrderManagementService {
         },
       },
       release_remaining_authorization: {
+        event: 'order.authorization_released',
         send: async (order, _request, key) =>
           correlationOnly(await klarna.releaseRemainingAuthorization(order.klarnaOrderId!, key)),
         record: async (tx, order) => {
@@ -616,6 +638,8 @@ export class OrderManagementService {
         },
       },
       update_shipping_address: {
+        event: 'order.shipping_address_updated',
+        redact: () => ({ shippingAddress: '[removed once Klarna answered: Klarna keeps the address]' }),
         send: async (order, request, key) => {
           const { shippingAddress } = request as { shippingAddress: KlarnaAddress };
           return correlationOnly(await klarna.updateCustomerDetails(order.klarnaOrderId!, { shippingAddress }, key));
@@ -623,6 +647,7 @@ export class OrderManagementService {
         record: async () => ({ updated: 'shippingAddress' }),
       },
       update_merchant_references: {
+        event: 'order.merchant_references_updated',
         send: async (order, request, key) => {
           const { merchantReference2 } = request as { merchantReference2: string };
           return correlationOnly(

@@ -305,6 +305,11 @@ export class OrderRepository {
     return count === 1;
   }
 
+  /** A settled operation's request without the personal data it carried (its fingerprint stays). */
+  async replaceOperationRequest(db: PrismaTransaction, id: string, request: Prisma.InputJsonValue): Promise<void> {
+    await db.orderOperation.updateMany({ where: { id, status: { in: ['succeeded', 'refused'] } }, data: { request } });
+  }
+
   findOperationById(db: PrismaTransaction, id: string): Promise<OrderOperation | null> {
     return db.orderOperation.findUnique({ where: { id } });
   }

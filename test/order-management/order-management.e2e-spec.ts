@@ -485,6 +485,9 @@ describe('order management: capture, refund, extend, release, references', () =>
         },
       });
       expect((await simOrder(order.klarnaOrderId)).shipping_address).toMatchObject({ city: 'Stockholm' });
+      // The operation keeps no address once Klarna answered (the fingerprint still recognises a repeat).
+      const [operation] = (await http.get<{ request: unknown }[]>(`/orders/${order.orderId}/operations`, ops)).body;
+      expect(JSON.stringify(operation.request)).not.toContain('Ada');
       const incomplete = await http.patch(`/orders/${order.orderId}/shipping-address`, { givenName: 'Ada' }, ops);
       expect(incomplete.status).toBe(400);
       expect(incomplete.body).toMatchObject({
