@@ -516,11 +516,22 @@ export class OrderRepository {
     return orders.map(toRecord);
   }
 
+  /**
+   * Keeps a difference, unless the order's last one for the field says the same (a difference backwards stays
+   * until ops resolve it: it is recorded once, not every run). True when it was new.
+   */
   async recordDrift(
     tx: PrismaTransaction,
     drift: { orderId: string; field: string; ours: string | null; klarna: string | null; applied: boolean },
-  ): Promise<void> {
+  ): Promise<boolean> {
+    const last = await tx.orderDrift.findFirst({
+      where: { orderId: drift.orderId, field: drift.field },
+      orderBy: [{ detectedAt: 'desc' }, { id: 'desc' }],
+    });
+    if (last && last.ours === drift.ours && last.klarna === drift.klarna && last.applied === drift.applied)
+      return false;
     await tx.orderDrift.create({ data: drift });
+    return true;
   }
 
   listDrift(db: PrismaTransaction, since: Date | undefined, limit: number): Promise<OrderDrift[]> {

@@ -116,20 +116,23 @@ export class ReconciliationService {
       refundedAmount: klarnaOrder.refundedAmount ?? 0,
       expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : null,
     }).filter((difference) => difference.ours !== null);
-    await this.prisma.$transaction(async (tx) => {
+    const recorded = await this.prisma.$transaction(async (tx) => {
       await this.orderService.applyManagedState(tx, order, klarnaOrder);
+      const added: typeof drift = [];
       for (const difference of drift) {
-        await this.orders.recordDrift(tx, {
+        const isNew = await this.orders.recordDrift(tx, {
           orderId: order.id,
           field: difference.field,
           ours: difference.ours,
           klarna: difference.klarna,
           applied: difference.forward,
         });
+        if (isNew) added.push(difference);
       }
       await this.orders.markReconciled(tx, order.id);
+      return added;
     });
-    for (const difference of drift) {
+    for (const difference of recorded) {
       this.metrics.orderDrift.inc({ field: difference.field, applied: String(difference.forward) });
       this.logger.warn({
         event: 'order.drift',
@@ -141,7 +144,7 @@ export class ReconciliationService {
         applied: difference.forward,
       });
     }
-    return drift.length > 0;
+    return recorded.length > 0;
   }
 
   private async expiringUncaptured(now: Date): Promise<ExpiringOrder[]> {
