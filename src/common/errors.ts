@@ -34,7 +34,13 @@ export class ValidationFailedError extends DomainError {
 
 export class NotFoundError extends DomainError {
   constructor(
-    readonly code: 'CART_NOT_FOUND' | 'ITEM_NOT_FOUND' | 'NO_KLARNA_SESSION' | 'ORDER_NOT_FOUND' | 'PRODUCT_NOT_FOUND',
+    readonly code:
+      | 'CART_NOT_FOUND'
+      | 'ITEM_NOT_FOUND'
+      | 'NO_KLARNA_SESSION'
+      | 'ORDER_NOT_FOUND'
+      | 'PRODUCT_NOT_FOUND'
+      | 'CAPTURE_NOT_FOUND',
     message: string,
   ) {
     super(message);
@@ -52,6 +58,8 @@ export class ConflictError extends DomainError {
       | 'KLARNA_REFUSED'
       | 'KLARNA_ORDER_MISMATCH'
       | 'ORDER_NOT_MODIFIABLE'
+      | 'ORDER_NOT_CAPTURABLE'
+      | 'ORDER_NOT_REFUNDABLE'
       | 'TOKENIZATION_NOT_REQUESTED',
     message: string,
     correlationId?: string,

@@ -72,6 +72,12 @@ describe('loadConfig', () => {
     ],
     [{ CART_RETENTION_DAYS: '0' }, 'CART_RETENTION_DAYS=0: CART_RETENTION_DAYS must not be less than 1'],
     [{ RETENTION_CRON: 'daily' }, 'RETENTION_CRON="daily": RETENTION_CRON must be a 5-field cron expression or off'],
+    [{ RECONCILE_CRON: 'hourly' }, 'RECONCILE_CRON="hourly": RECONCILE_CRON must be a 5-field cron expression or off'],
+    [{ RECONCILE_DAYS: '0' }, 'RECONCILE_DAYS=0: RECONCILE_DAYS must not be less than 1'],
+    [
+      { KLARNA_AUTO_CAPTURE: 'yes' },
+      'KLARNA_AUTO_CAPTURE="yes": KLARNA_AUTO_CAPTURE must be one of the following values',
+    ],
   ])('refuses %j with one line naming the variable', (environment, expected) => {
     expect(() => loadConfig(environment)).toThrow(ConfigurationError);
     expect(() => loadConfig(environment)).toThrow(expected);
@@ -122,6 +128,8 @@ describe('loadConfig', () => {
       opsPort: undefined,
       shutdown: { timeoutMs: 25_000, delayMs: 0 },
       retention: { cartDays: 30, personalDataDays: 90, cron: '30 3 * * *' },
+      reconcile: { cron: '17 * * * *', days: 7 },
+      klarna: { autoCapture: 'none' },
     });
     const production = loadConfig({
       NODE_ENV: 'production',
@@ -138,6 +146,10 @@ describe('loadConfig', () => {
 
   it('turns the retention schedule off with RETENTION_CRON=off', () => {
     expect(loadConfig({ RETENTION_CRON: 'off' }).retention.cron).toBeUndefined();
+  });
+
+  it('turns the reconciliation schedule off with RECONCILE_CRON=off', () => {
+    expect(loadConfig({ RECONCILE_CRON: 'off' }).reconcile.cron).toBeUndefined();
   });
 
   it.each([
@@ -180,6 +192,9 @@ describe('loadConfig', () => {
       CART_RETENTION_DAYS: '14',
       PERSONAL_DATA_RETENTION_DAYS: '60',
       RETENTION_CRON: '0 4 * * 0',
+      KLARNA_AUTO_CAPTURE: 'digital',
+      RECONCILE_CRON: '*/10 * * * *',
+      RECONCILE_DAYS: '14',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -191,7 +206,9 @@ describe('loadConfig', () => {
         password: 'secret',
         timeoutMs: 2500,
         retryMaxDelayMs: 30_000,
+        autoCapture: 'digital',
       },
+      reconcile: { cron: '*/10 * * * *', days: 14 },
       placementAttentionAfterMs: 600_000,
       logLevel: 'warn',
       migrateOnStart: false,

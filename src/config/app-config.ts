@@ -25,6 +25,14 @@ export class AppConfig {
     readonly circuitCoolDownMs: number;
     /** Longest wait between background retries of a Klarna call that failed or whose outcome was unknown. */
     readonly retryMaxDelayMs: number;
+    /** Create order with `auto_capture`: never, when every line is digital, or always. */
+    readonly autoCapture: 'none' | 'digital' | 'all';
+  };
+  readonly reconcile: {
+    /** pg-boss cron expression (UTC) of the reconciliation; undefined (RECONCILE_CRON=off): not scheduled here. */
+    readonly cron: string | undefined;
+    /** Orders created or changed within this many days are read back from Order Management. */
+    readonly days: number;
   };
   /** Which gateway reaches Klarna: Klarna's own REST API, or Klarna through CyberSource's Simple Order API. */
   readonly paymentGateway: 'klarna' | 'cybersource';
@@ -110,6 +118,11 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(1) @Max(1000) KLARNA_CIRCUIT_FAILURES?: number;
   @IsOptional() @IsInt() @Min(100) @Max(600_000) KLARNA_CIRCUIT_COOLDOWN_MS?: number;
   @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) KLARNA_RETRY_MAX_DELAY_MS?: number;
+  @IsOptional() @IsIn(['none', 'digital', 'all']) KLARNA_AUTO_CAPTURE?: string;
+  @IsOptional()
+  @Matches(/^(off|\S+( \S+){4})$/, { message: 'RECONCILE_CRON must be a 5-field cron expression or off' })
+  RECONCILE_CRON?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(180) RECONCILE_DAYS?: number;
   @IsOptional() @IsIn(['klarna', 'cybersource']) PAYMENT_GATEWAY?: string;
   @IsOptional()
   @Matches(/^[A-Za-z0-9_]{1,30}$/, { message: 'CYBERSOURCE_MERCHANT_ID must be letters, digits or _ (at most 30)' })
@@ -182,6 +195,7 @@ const NUMERIC_VARIABLES = [
   'SHUTDOWN_DELAY_MS',
   'CART_RETENTION_DAYS',
   'PERSONAL_DATA_RETENTION_DAYS',
+  'RECONCILE_DAYS',
 ] as const;
 
 /** Production serves /metrics and /docs on this port, not on the public one, unless OPS_PORT says otherwise. */
@@ -289,6 +303,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       circuitFailures: variables.KLARNA_CIRCUIT_FAILURES ?? 5,
       circuitCoolDownMs: variables.KLARNA_CIRCUIT_COOLDOWN_MS ?? 10_000,
       retryMaxDelayMs: variables.KLARNA_RETRY_MAX_DELAY_MS ?? 60_000,
+      autoCapture: (variables.KLARNA_AUTO_CAPTURE ?? 'none') as AppConfig['klarna']['autoCapture'],
+    },
+    reconcile: {
+      cron: variables.RECONCILE_CRON === 'off' ? undefined : (variables.RECONCILE_CRON ?? '17 * * * *'),
+      days: variables.RECONCILE_DAYS ?? 7,
     },
     paymentGateway,
     cybersource: {

@@ -7,13 +7,19 @@ import { KlarnaGateway } from '../klarna/klarna-gateway.js';
 import type {
   CreatedKlarnaSession,
   KlarnaAuthorizationUpdate,
+  KlarnaCaptureRequest,
+  KlarnaCreatedItem,
+  KlarnaCustomerDetailsUpdate,
   KlarnaCustomerToken,
   KlarnaCustomerTokenRequest,
   KlarnaManagedOrder,
+  KlarnaMerchantReferencesUpdate,
   KlarnaOrderRequest,
   KlarnaPaymentMethodCategory,
+  KlarnaRefundRequest,
   KlarnaSessionRequest,
   KlarnaSessionView,
+  KlarnaShippingInfo,
   PlacedKlarnaOrder,
 } from '../klarna/klarna.types.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -63,6 +69,10 @@ export interface CyberSourceStepResult {
  *   which creates a new authorization with its own request id that later captures must use. The interface
  *   returns no new id and the guides disagree on its flow mode, so it waits for the Order Management work.
  * - createCustomerToken: the Simple Order API has no Klarna customer token service.
+ * - addCaptureShippingInfo, extendAuthorizationTime, releaseRemainingAuthorization, updateCustomerDetails,
+ *   updateMerchantReferences: the Simple Order API's Klarna services (session, auth, capture, refund, reversal,
+ *   check status) have no equivalent.
+ * Captures and refunds go through apCaptureService / apRefundService (captureOrder / refundCapture below).
  */
 export class CyberSourceGateway extends KlarnaGateway {
   private readonly logger = new Logger(CyberSourceGateway.name);
@@ -216,6 +226,73 @@ export class CyberSourceGateway extends KlarnaGateway {
    */
   async cancelOrder(orderId: string, _idempotencyKey: string): Promise<string | undefined> {
     return (await this.reverseAuthorization(orderId)).requestId;
+  }
+
+  /**
+   * Order Management's capture through apCaptureService. The Simple Order API has no idempotency key: our key is
+   * sent as the merchant reference code when no reference is given, so a repeat can be found in the Business Center.
+   */
+  async createCapture(
+    orderId: string,
+    capture: KlarnaCaptureRequest,
+    idempotencyKey: string,
+  ): Promise<KlarnaCreatedItem> {
+    const step = await this.captureOrder(orderId, {
+      amount: capture.capturedAmount,
+      currency: capture.currency,
+      reference: capture.reference ?? idempotencyKey,
+      orderLines: capture.orderLines,
+    });
+    return { id: step.requestId, correlationId: step.correlationId };
+  }
+
+  /** Refunds are keyed by a capture's request id (the `captureId` of createCapture). */
+  async createRefund(
+    _orderId: string,
+    refund: KlarnaRefundRequest,
+    idempotencyKey: string,
+  ): Promise<KlarnaCreatedItem> {
+    if (!refund.captureId) throw notSupported('refundOrder', 'a refund needs the capture it is for');
+    const step = await this.refundCapture(refund.captureId, {
+      amount: refund.refundedAmount,
+      currency: refund.currency,
+      reference: refund.reference ?? idempotencyKey,
+      reason: refund.description,
+    });
+    return { id: step.requestId, correlationId: step.correlationId };
+  }
+
+  async addCaptureShippingInfo(
+    _orderId: string,
+    _captureId: string,
+    _shippingInfo: KlarnaShippingInfo[],
+    _idempotencyKey: string,
+  ): Promise<string | undefined> {
+    throw notSupported('appendShippingInfo', 'the Simple Order API has no shipping info service for Klarna');
+  }
+
+  async extendAuthorizationTime(_orderId: string, _idempotencyKey: string): Promise<string | undefined> {
+    throw notSupported('extendAuthorizationTime', 'the Simple Order API cannot extend a Klarna authorization');
+  }
+
+  async releaseRemainingAuthorization(_orderId: string, _idempotencyKey: string): Promise<string | undefined> {
+    throw notSupported('releaseRemainingAuthorization', 'the Simple Order API cannot release part of an authorization');
+  }
+
+  async updateCustomerDetails(
+    _orderId: string,
+    _update: KlarnaCustomerDetailsUpdate,
+    _idempotencyKey: string,
+  ): Promise<string | undefined> {
+    throw notSupported('updateCustomerDetails', 'the Simple Order API cannot change a Klarna order address');
+  }
+
+  async updateMerchantReferences(
+    _orderId: string,
+    _update: KlarnaMerchantReferencesUpdate,
+    _idempotencyKey: string,
+  ): Promise<string | undefined> {
+    throw notSupported('updateMerchantReferences', 'the Simple Order API cannot change merchant references');
   }
 
   async reverseAuthorization(authRequestId: string): Promise<CyberSourceStepResult> {

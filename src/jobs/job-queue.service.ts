@@ -22,8 +22,8 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
       connectionString: config.databaseUrl,
       schema: config.jobsSchema,
       max: 2,
-      // Cron schedules (the retention job): pg-boss makes sure one instance sends each scheduled job.
-      schedule: config.retention.cron !== undefined,
+      // Cron schedules (the retention job, the reconciliation): pg-boss makes sure one instance sends each scheduled job.
+      schedule: config.retention.cron !== undefined || config.reconcile.cron !== undefined,
       supervise: true,
     });
     this.boss.on('error', (error) => this.logger.error({ event: 'jobs.error', err: error }));
@@ -63,10 +63,15 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     await this.boss.send(name, data, options);
   }
 
-  async work<T extends object>(name: string, handler: (data: T) => Promise<void>): Promise<void> {
+  /** `pollingIntervalSeconds` (default 0.5): a scheduled job that runs hourly need not poll twice a second. */
+  async work<T extends object>(
+    name: string,
+    handler: (data: T) => Promise<void>,
+    { pollingIntervalSeconds = 0.5 }: { pollingIntervalSeconds?: number } = {},
+  ): Promise<void> {
     await this.ensureQueue(name);
     const worker: { id?: string } = {};
-    worker.id = await this.boss.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => {
+    worker.id = await this.boss.work<T>(name, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
       this.running.set(job.id, `${name} ${job.id}`);
       try {
         await handler(job.data);

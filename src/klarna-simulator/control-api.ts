@@ -11,7 +11,7 @@ import type { CallLog } from './call-log.js';
 import type { SimulatorClock } from './clock.js';
 import { FaultInjector, KLARNA_OPERATIONS, type FaultRuleInput } from './faults.js';
 import { KlarnaError, errorBody } from './klarna-error.js';
-import type { OrderManagementApi } from './order-management-api.js';
+import { capture, refund, type OrderManagementApi } from './order-management-api.js';
 import type { PaymentsApi } from './payments-api.js';
 import type { OperationResult } from './simulator-context.js';
 import type { SimulatorState } from './state.js';
@@ -50,6 +50,26 @@ const validRefuseIncreases = ajv.compile<{ refuse: boolean }>({
   additionalProperties: false,
   required: ['refuse'],
   properties: { refuse: { type: 'boolean' } },
+});
+/** What the Merchant Portal or Klarna itself might do to an order without the merchant's service knowing. */
+interface OrderChange {
+  capture_amount?: number;
+  refund_amount?: number;
+  status?: 'AUTHORIZED' | 'PART_CAPTURED' | 'CAPTURED' | 'CANCELLED' | 'EXPIRED' | 'CLOSED';
+  expires_at?: string;
+  merchant_reference2?: string;
+}
+const validOrderChange = ajv.compile<OrderChange>({
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    capture_amount: { type: 'integer', minimum: 1 },
+    refund_amount: { type: 'integer', minimum: 1 },
+    status: { enum: ['AUTHORIZED', 'PART_CAPTURED', 'CAPTURED', 'CANCELLED', 'EXPIRED', 'CLOSED'] },
+    expires_at: { type: 'string', format: 'date-time' },
+    merchant_reference2: { type: 'string', maxLength: 255 },
+  },
 });
 const validFault = ajv.compile<FaultRuleInput>({
   type: 'object',
@@ -198,6 +218,24 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDepende
       return { status: 200, body: { order_id: id, refuse_increases: order.refuseIncreases } };
     },
     validRefuseIncreases,
+  );
+
+  // Changes an order behind the merchant's back (the Merchant Portal, Klarna's own corrections), without Klarna's
+  // rules: captures and refunds are recorded with Klarna ids as if made elsewhere. For reconciliation tests.
+  route(
+    'POST',
+    '/orders/:id/change',
+    ({ id }, body: OrderChange) => {
+      const order = orderManagement.findOrder(id);
+      const now = clock.nowIso();
+      if (body.capture_amount !== undefined) capture(order, { captured_amount: body.capture_amount }, now);
+      if (body.refund_amount !== undefined) refund(order, { refunded_amount: body.refund_amount }, now);
+      if (body.status !== undefined) order.status = body.status;
+      if (body.expires_at !== undefined) order.expiresAt = Date.parse(body.expires_at);
+      if (body.merchant_reference2 !== undefined) order.merchant_reference2 = body.merchant_reference2;
+      return { status: 200, body: orderManagement.orderView(order) };
+    },
+    validOrderChange,
   );
 
   route('GET', '/calls', (_params, _body, query) => ({ status: 200, body: { calls: calls.list(query.operation) } }));

@@ -18,6 +18,13 @@ export const KLARNA_OPERATIONS = [
   'captureOrder',
   'getCaptures',
   'getCapture',
+  'appendShippingInfo',
+  'refundOrder',
+  'getRefund',
+  'extendAuthorizationTime',
+  'releaseRemainingAuthorization',
+  'updateCustomerDetails',
+  'updateMerchantReferences',
 ] as const;
 
 export type KlarnaOperationName = (typeof KLARNA_OPERATIONS)[number];

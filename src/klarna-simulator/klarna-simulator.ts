@@ -13,8 +13,12 @@ import { KlarnaError, errorBody } from './klarna-error.js';
 import type {
   CaptureRequest,
   CreateOrderRequest,
+  CustomerDetailsRequest,
   CustomerTokenRequest,
+  MerchantReferencesRequest,
+  RefundRequest,
   SessionFields,
+  ShippingInfoRequest,
   UpdateAuthorizationRequest,
 } from './klarna-types.js';
 import { OrderManagementApi } from './order-management-api.js';
@@ -392,6 +396,60 @@ function klarnaRoutes(payments: PaymentsApi, orderManagement: OrderManagementApi
       method: 'GET',
       url: `${OM}/captures/:captureId`,
       handle: (params) => orderManagement.getCapture(params.orderId, params.captureId),
+    },
+    {
+      operation: 'appendShippingInfo',
+      method: 'POST',
+      url: `${OM}/captures/:captureId/shipping-info`,
+      schema: 'appendShippingInfo',
+      idempotent: 'per-order',
+      handle: (params, body) =>
+        orderManagement.appendShippingInfo(params.orderId, params.captureId, body as ShippingInfoRequest),
+    },
+    {
+      operation: 'refundOrder',
+      method: 'POST',
+      url: `${OM}/refunds`,
+      schema: 'refundOrder',
+      idempotent: 'per-order',
+      handle: (params, body) => orderManagement.refundOrder(params.orderId, body as RefundRequest),
+    },
+    {
+      operation: 'getRefund',
+      method: 'GET',
+      url: `${OM}/refunds/:refundId`,
+      handle: (params) => orderManagement.getRefund(params.orderId, params.refundId),
+    },
+    {
+      operation: 'extendAuthorizationTime',
+      method: 'POST',
+      url: `${OM}/extend-authorization-time`,
+      idempotent: 'per-order',
+      handle: (params) => orderManagement.extendAuthorizationTime(params.orderId),
+    },
+    {
+      operation: 'releaseRemainingAuthorization',
+      method: 'POST',
+      url: `${OM}/release-remaining-authorization`,
+      idempotent: 'per-order',
+      handle: (params) => orderManagement.releaseRemainingAuthorization(params.orderId),
+    },
+    {
+      operation: 'updateCustomerDetails',
+      method: 'PATCH',
+      url: `${OM}/customer-details`,
+      schema: 'updateCustomerDetails',
+      idempotent: 'per-order',
+      handle: (params, body) => orderManagement.updateCustomerDetails(params.orderId, body as CustomerDetailsRequest),
+    },
+    {
+      operation: 'updateMerchantReferences',
+      method: 'PATCH',
+      url: `${OM}/merchant-references`,
+      schema: 'updateMerchantReferences',
+      idempotent: 'per-order',
+      handle: (params, body) =>
+        orderManagement.updateMerchantReferences(params.orderId, body as MerchantReferencesRequest),
     },
   ];
 }

@@ -74,5 +74,26 @@ export interface CaptureRequest {
   shipping_delay?: number;
 }
 
+export interface RefundRequest {
+  refunded_amount: number;
+  description?: string;
+  reference?: string;
+  order_lines?: KlarnaOrderLine[];
+}
+
+export interface ShippingInfoRequest {
+  shipping_info: unknown[];
+}
+
+export interface CustomerDetailsRequest {
+  shipping_address?: unknown;
+  billing_address?: unknown;
+}
+
+export interface MerchantReferencesRequest {
+  merchant_reference1?: string;
+  merchant_reference2?: string;
+}
+
 export type OrderStatus = 'AUTHORIZED' | 'PART_CAPTURED' | 'CAPTURED' | 'CANCELLED' | 'EXPIRED' | 'CLOSED';
 export type FraudStatus = 'ACCEPTED' | 'PENDING' | 'REJECTED';

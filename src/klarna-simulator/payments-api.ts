@@ -131,6 +131,7 @@ export class PaymentsApi {
       createdAt: now,
       expiresAt: now + ORDER_AUTHORIZATION_LIFETIME_MS,
       captures: [],
+      refunds: [],
       refuseIncreases: false,
     };
     // A pending order must not be shipped (docs: pending orders), so auto_capture waits for an accepted one.

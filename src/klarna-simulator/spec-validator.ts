@@ -23,6 +23,10 @@ const REQUEST_SCHEMAS = {
   createCustomerToken: 'kp#/components/schemas/customer_token_creation_request',
   updateAuthorization: 'om#/components/schemas/Update_authorization',
   captureOrder: 'om#/components/schemas/CaptureObject',
+  refundOrder: 'om#/components/schemas/RefundObject',
+  appendShippingInfo: 'om#/components/schemas/UpdateShippingInfo',
+  updateCustomerDetails: 'om#/components/schemas/UpdateConsumer',
+  updateMerchantReferences: 'om#/components/schemas/Update_merchant_references',
 } as const;
 
 export type RequestSchema = keyof typeof REQUEST_SCHEMAS;

@@ -35,6 +35,16 @@ export interface StoredCapture {
   reference?: string;
   order_lines: KlarnaOrderLine[];
   refunded_amount: number;
+  shipping_info: unknown[];
+}
+
+export interface StoredRefund {
+  refund_id: string;
+  refunded_amount: number;
+  refunded_at: string;
+  description?: string;
+  reference?: string;
+  order_lines: KlarnaOrderLine[];
 }
 
 export interface StoredOrder {
@@ -62,6 +72,7 @@ export interface StoredOrder {
   createdAt: number;
   expiresAt: number;
   captures: StoredCapture[];
+  refunds: StoredRefund[];
   /** Control switch: refuse amount increases, as Klarna's risk check may (POST /_sim/orders/{id}/refuse-increases). */
   refuseIncreases: boolean;
 }

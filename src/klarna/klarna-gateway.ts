@@ -1,6 +1,12 @@
 import type {
   CreatedKlarnaSession,
   KlarnaAuthorizationUpdate,
+  KlarnaCaptureRequest,
+  KlarnaCreatedItem,
+  KlarnaCustomerDetailsUpdate,
+  KlarnaMerchantReferencesUpdate,
+  KlarnaRefundRequest,
+  KlarnaShippingInfo,
   KlarnaCustomerToken,
   KlarnaCustomerTokenRequest,
   KlarnaManagedOrder,
@@ -50,4 +56,39 @@ export abstract class KlarnaGateway {
   ): Promise<string | undefined>;
   /** Order Management: cancel an order that has no captures. */
   abstract cancelOrder(orderId: string, idempotencyKey: string): Promise<string | undefined>;
+  /** Order Management: capture (part of) the authorized amount; the id is Klarna's `Capture-Id`. */
+  abstract createCapture(
+    orderId: string,
+    capture: KlarnaCaptureRequest,
+    idempotencyKey: string,
+  ): Promise<KlarnaCreatedItem>;
+  /** Order Management: add shipping info (tracking) to a capture. Returns Klarna's correlation id. */
+  abstract addCaptureShippingInfo(
+    orderId: string,
+    captureId: string,
+    shippingInfo: KlarnaShippingInfo[],
+    idempotencyKey: string,
+  ): Promise<string | undefined>;
+  /** Order Management: refund (part of) what was captured; the id is Klarna's `Refund-Id`. */
+  abstract createRefund(
+    orderId: string,
+    refund: KlarnaRefundRequest,
+    idempotencyKey: string,
+  ): Promise<KlarnaCreatedItem>;
+  /** Order Management: extend the authorization's expiry (today + the account's days, at most 180 after creation). */
+  abstract extendAuthorizationTime(orderId: string, idempotencyKey: string): Promise<string | undefined>;
+  /** Order Management: release what is left of the authorization after a partial capture. */
+  abstract releaseRemainingAuthorization(orderId: string, idempotencyKey: string): Promise<string | undefined>;
+  /** Order Management: replace the order's shipping (and/or billing) address. */
+  abstract updateCustomerDetails(
+    orderId: string,
+    update: KlarnaCustomerDetailsUpdate,
+    idempotencyKey: string,
+  ): Promise<string | undefined>;
+  /** Order Management: replace merchant references. */
+  abstract updateMerchantReferences(
+    orderId: string,
+    update: KlarnaMerchantReferencesUpdate,
+    idempotencyKey: string,
+  ): Promise<string | undefined>;
 }

@@ -15,18 +15,25 @@ import {
   orderLineToWire,
   requireField,
   sessionFromWire,
+  shippingInfoToWire,
 } from './klarna-wire.js';
 import type {
   CreatedKlarnaSession,
   KlarnaAuthorizationUpdate,
+  KlarnaCaptureRequest,
+  KlarnaCreatedItem,
+  KlarnaCustomerDetailsUpdate,
   KlarnaCustomerToken,
   KlarnaCustomerTokenRequest,
   KlarnaManagedOrder,
+  KlarnaMerchantReferencesUpdate,
   KlarnaOrderRequest,
   KlarnaPaymentMethodCategory,
+  KlarnaRefundRequest,
   KlarnaSessionRequest,
   KlarnaSessionView,
   PlacedKlarnaOrder,
+  KlarnaShippingInfo,
 } from './klarna.types.js';
 
 const SERVICE_VERSION = '0.1.0';
@@ -192,6 +199,92 @@ export class KlarnaRestGateway extends KlarnaGateway {
     return correlationIdOf(response);
   }
 
+  async createCapture(
+    orderId: string,
+    capture: KlarnaCaptureRequest,
+    idempotencyKey: string,
+  ): Promise<KlarnaCreatedItem> {
+    const response = await this.call(
+      'captureOrder',
+      'POST',
+      `${omPath(orderId)}/captures`,
+      {
+        captured_amount: capture.capturedAmount,
+        description: capture.description,
+        reference: capture.reference,
+        order_lines: capture.orderLines?.map(orderLineToWire),
+        shipping_info: capture.shippingInfo?.map(shippingInfoToWire),
+      },
+      idempotencyKey,
+    );
+    return { id: requireHeader('captureOrder', response, 'capture-id'), correlationId: correlationIdOf(response) };
+  }
+
+  async addCaptureShippingInfo(
+    orderId: string,
+    captureId: string,
+    shippingInfo: KlarnaShippingInfo[],
+    idempotencyKey: string,
+  ): Promise<string | undefined> {
+    const response = await this.call(
+      'appendShippingInfo',
+      'POST',
+      `${omPath(orderId)}/captures/${encodeURIComponent(captureId)}/shipping-info`,
+      { shipping_info: shippingInfo.map(shippingInfoToWire) },
+      idempotencyKey,
+    );
+    return correlationIdOf(response);
+  }
+
+  async createRefund(orderId: string, refund: KlarnaRefundRequest, idempotencyKey: string): Promise<KlarnaCreatedItem> {
+    const response = await this.call(
+      'refundOrder',
+      'POST',
+      `${omPath(orderId)}/refunds`,
+      {
+        refunded_amount: refund.refundedAmount,
+        description: refund.description,
+        reference: refund.reference,
+        order_lines: refund.orderLines?.map(orderLineToWire),
+      },
+      idempotencyKey,
+    );
+    return { id: requireHeader('refundOrder', response, 'refund-id'), correlationId: correlationIdOf(response) };
+  }
+
+  async extendAuthorizationTime(orderId: string, idempotencyKey: string): Promise<string | undefined> {
+    const path = `${omPath(orderId)}/extend-authorization-time`;
+    return correlationIdOf(await this.call('extendAuthorizationTime', 'POST', path, undefined, idempotencyKey));
+  }
+
+  async releaseRemainingAuthorization(orderId: string, idempotencyKey: string): Promise<string | undefined> {
+    const path = `${omPath(orderId)}/release-remaining-authorization`;
+    return correlationIdOf(await this.call('releaseRemainingAuthorization', 'POST', path, undefined, idempotencyKey));
+  }
+
+  async updateCustomerDetails(
+    orderId: string,
+    update: KlarnaCustomerDetailsUpdate,
+    idempotencyKey: string,
+  ): Promise<string | undefined> {
+    const body = {
+      shipping_address: addressToWire(update.shippingAddress),
+      billing_address: addressToWire(update.billingAddress),
+    };
+    const path = `${omPath(orderId)}/customer-details`;
+    return correlationIdOf(await this.call('updateCustomerDetails', 'PATCH', path, body, idempotencyKey));
+  }
+
+  async updateMerchantReferences(
+    orderId: string,
+    update: KlarnaMerchantReferencesUpdate,
+    idempotencyKey: string,
+  ): Promise<string | undefined> {
+    const body = { merchant_reference1: update.merchantReference1, merchant_reference2: update.merchantReference2 };
+    const path = `${omPath(orderId)}/merchant-references`;
+    return correlationIdOf(await this.call('updateMerchantReferences', 'PATCH', path, body, idempotencyKey));
+  }
+
   /** One Klarna call: timed by operation and outcome; any non-2xx becomes a KlarnaApiError. */
   private async call(
     operation: string,
@@ -246,6 +339,27 @@ function sessionToWire(request: KlarnaSessionRequest): Record<string, unknown> {
   if (request.merchantReference1) wire.merchant_reference1 = request.merchantReference1;
   if (request.intent) wire.intent = request.intent;
   return wire;
+}
+
+function omPath(orderId: string): string {
+  return `/ordermanagement/v1/orders/${encodeURIComponent(orderId)}`;
+}
+
+/**
+ * Klarna names what it created only in a header (Capture-Id, Refund-Id). A 201 without it is an answer we cannot
+ * read: Klarna did it, so the call is repeated with the same idempotency key, which replays the same answer.
+ */
+function requireHeader(operation: string, response: AxiosResponse, header: string): string {
+  const value = response.headers[header] as unknown;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new KlarnaApiError(
+    operation,
+    response.status,
+    'INVALID_RESPONSE',
+    [`Klarna's answer lacks the ${header} header`],
+    correlationIdOf(response),
+    'unreadable',
+  );
 }
 
 function correlationIdOf(response: AxiosResponse): string | undefined {

@@ -1,12 +1,15 @@
 import { KlarnaApiError } from './klarna-api.error.js';
 import type {
   KlarnaAddress,
+  KlarnaCapture,
   KlarnaCustomer,
   KlarnaManagedOrder,
   KlarnaMerchantUrls,
   KlarnaOrderData,
   KlarnaOrderLine,
+  KlarnaRefund,
   KlarnaSessionView,
+  KlarnaShippingInfo,
 } from './klarna.types.js';
 
 /** Klarna's snake_case JSON, produced from and read into our camelCase types. */
@@ -138,6 +141,63 @@ export function managedOrderFromWire(operation: string, body: unknown): KlarnaMa
     merchantReference1: json.merchant_reference1 as string | undefined,
     merchantReference2: json.merchant_reference2 as string | undefined,
     expiresAt: json.expires_at as string | undefined,
+    createdAt: json.created_at as string | undefined,
+    captures: Array.isArray(json.captures) ? (json.captures as Json[]).map(captureFromWire) : [],
+    refunds: Array.isArray(json.refunds) ? (json.refunds as Json[]).map(refundFromWire) : [],
+  };
+}
+
+export function shippingInfoToWire(info: KlarnaShippingInfo): Json {
+  return compact({
+    shipping_company: info.shippingCompany,
+    shipping_method: info.shippingMethod,
+    tracking_number: info.trackingNumber,
+    tracking_uri: info.trackingUri,
+    return_shipping_company: info.returnShippingCompany,
+    return_tracking_number: info.returnTrackingNumber,
+    return_tracking_uri: info.returnTrackingUri,
+  });
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function shippingInfoFromWire(info: Json): KlarnaShippingInfo {
+  return {
+    shippingCompany: String(info.shipping_company ?? ''),
+    shippingMethod: optionalString(info.shipping_method),
+    trackingNumber: String(info.tracking_number ?? ''),
+    trackingUri: optionalString(info.tracking_uri),
+    returnShippingCompany: optionalString(info.return_shipping_company),
+    returnTrackingNumber: optionalString(info.return_tracking_number),
+    returnTrackingUri: optionalString(info.return_tracking_uri),
+  };
+}
+
+function captureFromWire(capture: Json): KlarnaCapture {
+  return {
+    captureId: String(capture.capture_id ?? ''),
+    capturedAmount: Number(capture.captured_amount ?? 0),
+    capturedAt: optionalString(capture.captured_at),
+    description: optionalString(capture.description),
+    reference: optionalString(capture.reference),
+    refundedAmount: Number(capture.refunded_amount ?? 0),
+    orderLines: Array.isArray(capture.order_lines) ? (capture.order_lines as Json[]).map(orderLineFromWire) : [],
+    shippingInfo: Array.isArray(capture.shipping_info)
+      ? (capture.shipping_info as Json[]).map(shippingInfoFromWire)
+      : [],
+  };
+}
+
+function refundFromWire(refund: Json): KlarnaRefund {
+  return {
+    refundId: String(refund.refund_id ?? ''),
+    refundedAmount: Number(refund.refunded_amount ?? 0),
+    refundedAt: optionalString(refund.refunded_at),
+    description: optionalString(refund.description),
+    reference: optionalString(refund.reference),
+    orderLines: Array.isArray(refund.order_lines) ? (refund.order_lines as Json[]).map(orderLineFromWire) : [],
   };
 }
 

@@ -142,6 +142,80 @@ export interface KlarnaManagedOrder {
   merchantReference1?: string;
   merchantReference2?: string;
   expiresAt?: string;
+  createdAt?: string;
+  captures?: KlarnaCapture[];
+  refunds?: KlarnaRefund[];
+}
+
+/** OM-SPEC shipping_info: what a capture was shipped with (tracking for the shopper's Klarna app). */
+export interface KlarnaShippingInfo {
+  shippingCompany: string;
+  shippingMethod?: string;
+  trackingNumber: string;
+  trackingUri?: string;
+  returnShippingCompany?: string;
+  returnTrackingNumber?: string;
+  returnTrackingUri?: string;
+}
+
+export interface KlarnaCaptureRequest {
+  capturedAmount: number;
+  /** The order's currency: Klarna's REST API takes the order's own; CyberSource needs it on every capture. */
+  currency: string;
+  description?: string;
+  reference?: string;
+  orderLines?: KlarnaOrderLine[];
+  shippingInfo?: KlarnaShippingInfo[];
+}
+
+export interface KlarnaRefundRequest {
+  refundedAmount: number;
+  currency: string;
+  description?: string;
+  reference?: string;
+  orderLines?: KlarnaOrderLine[];
+  /**
+   * The capture the refund is for. Klarna's REST API refunds the order (lines map it to captures) and ignores it;
+   * CyberSource keys every refund by a capture's request id.
+   */
+  captureId?: string;
+}
+
+/** A capture or refund Klarna created: its id (Capture-Id / Refund-Id header) and the call's correlation id. */
+export interface KlarnaCreatedItem {
+  id: string;
+  correlationId?: string;
+}
+
+export interface KlarnaCapture {
+  captureId: string;
+  capturedAmount: number;
+  capturedAt?: string;
+  description?: string;
+  reference?: string;
+  refundedAmount: number;
+  orderLines: KlarnaOrderLine[];
+  shippingInfo: KlarnaShippingInfo[];
+}
+
+export interface KlarnaRefund {
+  refundId: string;
+  refundedAmount: number;
+  refundedAt?: string;
+  description?: string;
+  reference?: string;
+  orderLines: KlarnaOrderLine[];
+}
+
+/** OM-SPEC UpdateConsumer: the addresses that replace the order's. */
+export interface KlarnaCustomerDetailsUpdate {
+  shippingAddress?: KlarnaAddress;
+  billingAddress?: KlarnaAddress;
+}
+
+export interface KlarnaMerchantReferencesUpdate {
+  merchantReference1?: string;
+  merchantReference2?: string;
 }
 
 export interface KlarnaAuthorizationUpdate {

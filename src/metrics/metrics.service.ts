@@ -60,6 +60,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly orderOperations = new Counter({
+    name: 'order_operations_total',
+    help: 'Order Management operations sent to Klarna, by kind and outcome (succeeded, refused, unknown)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly orderDrift = new Counter({
+    name: 'order_drift_total',
+    help: 'Differences between our orders and Klarna Order Management found by the reconciliation, by field',
+    labelNames: ['field', 'applied'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ordersExpiringUncaptured = new Gauge({
+    name: 'orders_expiring_uncaptured',
+    help: 'Open orders whose Klarna authorization lapses within 3 days with something left to capture',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

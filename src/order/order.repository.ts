@@ -1,14 +1,56 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
-import type { Order, OrderOperation, Prisma, UnmatchedKlarnaOrder } from '../generated/prisma/client.js';
-import type { KlarnaOrderLine } from '../klarna/klarna.types.js';
+import type {
+  Order,
+  OrderCapture,
+  OrderDrift,
+  OrderOperation,
+  OrderRefund,
+  Prisma,
+  UnmatchedKlarnaOrder,
+} from '../generated/prisma/client.js';
+import type { KlarnaOrderLine, KlarnaShippingInfo } from '../klarna/klarna.types.js';
+import type { KlarnaOrderStatus } from './order-management-rules.js';
 import type { OrderStatus } from './order-state.js';
 import type { OrderRecord } from './order.types.js';
 
 const toRecord = (order: Order): OrderRecord => ({
   ...order,
+  klarnaStatus: order.klarnaStatus as KlarnaOrderStatus | null,
   orderLines: order.orderLines as unknown as KlarnaOrderLine[],
 });
+
+/** A capture or refund as Klarna made it, to be kept once (by Klarna's id). */
+export interface NewCapture {
+  operationId: string | null;
+  klarnaCaptureId: string;
+  capturedAmount: number;
+  description?: string | null;
+  reference?: string | null;
+  orderLines: KlarnaOrderLine[];
+  shippingInfo: KlarnaShippingInfo[];
+  capturedAt: Date;
+}
+
+export interface NewRefund {
+  operationId: string | null;
+  klarnaRefundId: string;
+  refundedAmount: number;
+  description?: string | null;
+  reference?: string | null;
+  orderLines: KlarnaOrderLine[];
+  refundedAt: Date;
+}
+
+export interface OrderListFilter {
+  status?: OrderStatus;
+  klarnaStatus?: KlarnaOrderStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** The last row of the previous page: newest first, ties broken by id. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
 
 /** A placement whose outcome is still open: being placed, or waiting for ops. */
 const UNRESOLVED: OrderStatus[] = ['placing', 'needs_attention'];
@@ -43,6 +85,7 @@ export class OrderRepository {
       | 'purchaseCountry'
       | 'purchaseCurrency'
       | 'orderLines'
+      | 'autoCapture'
     >,
   ): Promise<OrderRecord> {
     const created = await tx.order.create({
@@ -243,11 +286,275 @@ export class OrderRepository {
   async settleOperation(
     db: PrismaTransaction,
     id: string,
-    outcome: { status: 'unknown' | 'succeeded' | 'refused'; correlationId: string | null; errorCode?: string },
-  ): Promise<void> {
-    await db.orderOperation.updateMany({
+    outcome: {
+      status: 'unknown' | 'succeeded' | 'refused';
+      correlationId: string | null;
+      errorCode?: string;
+      result?: Prisma.InputJsonValue;
+    },
+  ): Promise<boolean> {
+    const { count } = await db.orderOperation.updateMany({
       where: { id, status: { in: outcome.status === 'unknown' ? ['pending'] : ['pending', 'unknown'] } },
-      data: { status: outcome.status, correlationId: outcome.correlationId, errorCode: outcome.errorCode ?? null },
+      data: {
+        status: outcome.status,
+        correlationId: outcome.correlationId,
+        errorCode: outcome.errorCode ?? null,
+        ...(outcome.result === undefined ? {} : { result: outcome.result }),
+      },
     });
+    return count === 1;
+  }
+
+  /** A settled operation's request without the personal data it carried (its fingerprint stays). */
+  async replaceOperationRequest(db: PrismaTransaction, id: string, request: Prisma.InputJsonValue): Promise<void> {
+    await db.orderOperation.updateMany({ where: { id, status: { in: ['succeeded', 'refused'] } }, data: { request } });
+  }
+
+  findOperationById(db: PrismaTransaction, id: string): Promise<OrderOperation | null> {
+    return db.orderOperation.findUnique({ where: { id } });
+  }
+
+  /**
+   * Locks the operation's row for recording Klarna's answer: the request and the retry job may both get it (the same
+   * key makes Klarna answer both alike), and only the first records it. Returns its status under the lock.
+   */
+  async lockOperation(tx: PrismaTransaction, id: string): Promise<string | undefined> {
+    const [row] = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status FROM order_operation WHERE id = ${id}::uuid FOR UPDATE`;
+    return row?.status;
+  }
+
+  async countOperationAttempt(db: PrismaTransaction, id: string): Promise<void> {
+    await db.$executeRaw`UPDATE order_operation SET attempts = attempts + 1, updated_at = now() WHERE id = ${id}::uuid`;
+  }
+
+  operationsOf(db: PrismaTransaction, orderId: string): Promise<OrderOperation[]> {
+    return db.orderOperation.findMany({ where: { orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Operations whose outcome is open: unknown, or pending for longer than a request can take (a crash mid-call). */
+  openOperations(db: PrismaTransaction, pendingBefore: Date): Promise<OrderOperation[]> {
+    return db.orderOperation.findMany({
+      where: { OR: [{ status: 'unknown' }, { status: 'pending', createdAt: { lt: pendingBefore } }] },
+      orderBy: { createdAt: 'asc' },
+      take: 500,
+    });
+  }
+
+  /** Whether an operation of the order is in flight (pending): the reconciliation leaves such an order for later. */
+  async hasPendingOperation(db: PrismaTransaction, orderId: string): Promise<boolean> {
+    return (await db.orderOperation.count({ where: { orderId, status: 'pending' } })) > 0;
+  }
+
+  /** Keeps a capture once: seen again (a replayed answer, the reconciliation) it only gains its operation. */
+  async recordCapture(tx: PrismaTransaction, orderId: string, capture: NewCapture): Promise<OrderCapture> {
+    const [row] = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO order_capture (id, order_id, operation_id, klarna_capture_id, captured_amount, description, reference,
+        order_lines, shipping_info, captured_at)
+      VALUES (gen_random_uuid(), ${orderId}::uuid, ${capture.operationId}::uuid, ${capture.klarnaCaptureId},
+        ${capture.capturedAmount}, ${capture.description ?? null}, ${capture.reference ?? null},
+        ${JSON.stringify(capture.orderLines)}::jsonb, ${JSON.stringify(capture.shippingInfo)}::jsonb, ${capture.capturedAt})
+      ON CONFLICT (klarna_capture_id) DO UPDATE
+        SET operation_id = COALESCE(order_capture.operation_id, EXCLUDED.operation_id)
+      RETURNING id`;
+    return tx.orderCapture.findUniqueOrThrow({ where: { id: row.id } });
+  }
+
+  async recordRefund(tx: PrismaTransaction, orderId: string, refund: NewRefund): Promise<OrderRefund> {
+    const [row] = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO order_refund (id, order_id, operation_id, klarna_refund_id, refunded_amount, description, reference,
+        order_lines, refunded_at)
+      VALUES (gen_random_uuid(), ${orderId}::uuid, ${refund.operationId}::uuid, ${refund.klarnaRefundId},
+        ${refund.refundedAmount}, ${refund.description ?? null}, ${refund.reference ?? null},
+        ${JSON.stringify(refund.orderLines)}::jsonb, ${refund.refundedAt})
+      ON CONFLICT (klarna_refund_id) DO UPDATE
+        SET operation_id = COALESCE(order_refund.operation_id, EXCLUDED.operation_id)
+      RETURNING id`;
+    return tx.orderRefund.findUniqueOrThrow({ where: { id: row.id } });
+  }
+
+  capturesOf(db: PrismaTransaction, orderId: string): Promise<OrderCapture[]> {
+    return db.orderCapture.findMany({ where: { orderId }, orderBy: [{ capturedAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  refundsOf(db: PrismaTransaction, orderId: string): Promise<OrderRefund[]> {
+    return db.orderRefund.findMany({ where: { orderId }, orderBy: [{ refundedAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  findCapture(db: PrismaTransaction, orderId: string, captureId: string): Promise<OrderCapture | null> {
+    return db.orderCapture.findFirst({ where: { id: captureId, orderId } });
+  }
+
+  findCaptureOfOperation(db: PrismaTransaction, operationId: string): Promise<OrderCapture | null> {
+    return db.orderCapture.findUnique({ where: { operationId } });
+  }
+
+  findRefundOfOperation(db: PrismaTransaction, operationId: string): Promise<OrderRefund | null> {
+    return db.orderRefund.findUnique({ where: { operationId } });
+  }
+
+  async appendShippingInfo(
+    tx: PrismaTransaction,
+    captureId: string,
+    shippingInfo: KlarnaShippingInfo[],
+  ): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE order_capture SET shipping_info = shipping_info || ${JSON.stringify(shippingInfo)}::jsonb
+      WHERE id = ${captureId}::uuid`;
+  }
+
+  /**
+   * The order's captured and refunded amounts from its capture and refund rows (never below what it had: the
+   * reconciliation may have taken Klarna's totals first), and Klarna's status after a capture, forward only.
+   */
+  async applyCapturesAndRefunds(tx: PrismaTransaction, id: string): Promise<void> {
+    await tx.$executeRaw`
+      WITH totals AS (
+        SELECT GREATEST(o.captured_amount,
+                 COALESCE((SELECT sum(captured_amount) FROM order_capture WHERE order_id = o.id), 0))::int AS captured,
+               GREATEST(o.refunded_amount,
+                 COALESCE((SELECT sum(refunded_amount) FROM order_refund WHERE order_id = o.id), 0))::int AS refunded,
+               o.id
+        FROM "order" o WHERE o.id = ${id}::uuid
+      ), next AS (
+        SELECT t.*, CASE WHEN t.captured = 0 THEN o.klarna_status
+                         WHEN t.captured >= o.order_amount THEN 'captured' ELSE 'part_captured' END AS wanted
+        FROM totals t JOIN "order" o ON o.id = t.id
+      )
+      UPDATE "order" o SET
+        captured_amount = n.captured,
+        refunded_amount = n.refunded,
+        klarna_status = CASE WHEN klarna_status_rank(o.klarna_status) < 3
+                              AND klarna_status_rank(n.wanted) > klarna_status_rank(o.klarna_status)
+                             THEN n.wanted ELSE o.klarna_status END,
+        remaining_authorized_amount = CASE
+          WHEN klarna_status_rank(o.klarna_status) = 3 THEN 0
+          ELSE GREATEST(o.order_amount - n.captured, 0) END,
+        updated_at = now()
+      FROM next n WHERE o.id = n.id`;
+  }
+
+  /**
+   * Moves Klarna's side of the order forward: status by rank (never out of a final one), amounts only up; the expiry
+   * is Klarna's (an earlier one is what finance must see first), and the remaining authorized amount is taken as given (it shrinks with captures and grows with an
+   * amount increase).
+   */
+  async advanceKlarnaState(
+    tx: PrismaTransaction,
+    id: string,
+    state: {
+      klarnaStatus?: KlarnaOrderStatus;
+      capturedAmount?: number;
+      refundedAmount?: number;
+      remainingAuthorizedAmount?: number;
+      expiresAt?: Date;
+    },
+  ): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE "order" SET
+        klarna_status = CASE WHEN ${state.klarnaStatus ?? null}::text IS NOT NULL
+                              AND klarna_status_rank(klarna_status) < 3
+                              AND klarna_status_rank(${state.klarnaStatus ?? null}::text) > klarna_status_rank(klarna_status)
+                             THEN ${state.klarnaStatus ?? null}::text ELSE klarna_status END,
+        captured_amount = GREATEST(captured_amount, ${state.capturedAmount ?? 0}),
+        refunded_amount = GREATEST(refunded_amount, LEAST(${state.refundedAmount ?? 0}, GREATEST(captured_amount, ${state.capturedAmount ?? 0}))),
+        remaining_authorized_amount = COALESCE(${state.remainingAuthorizedAmount ?? null}::int, remaining_authorized_amount),
+        expires_at = COALESCE(${state.expiresAt ?? null}::timestamptz, expires_at),
+        updated_at = now()
+      WHERE id = ${id}::uuid`;
+  }
+
+  async setMerchantReference2(tx: PrismaTransaction, id: string, merchantReference2: string): Promise<void> {
+    await tx.order.update({ where: { id }, data: { merchantReference2 } });
+  }
+
+  async markReconciled(db: PrismaTransaction, id: string): Promise<void> {
+    await db.$executeRaw`UPDATE "order" SET reconciled_at = now() WHERE id = ${id}::uuid`;
+  }
+
+  /** GET /orders: newest first, keyset-paginated on (created_at, id). */
+  async list(db: PrismaTransaction, filter: OrderListFilter): Promise<OrderRecord[]> {
+    const where: Prisma.OrderWhereInput = {
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.klarnaStatus ? { klarnaStatus: filter.klarnaStatus } : {}),
+      createdAt: {
+        ...(filter.createdFrom ? { gte: filter.createdFrom } : {}),
+        ...(filter.createdTo ? { lt: filter.createdTo } : {}),
+      },
+      ...(filter.after
+        ? {
+            OR: [
+              { createdAt: { lt: filter.after.createdAt } },
+              { createdAt: filter.after.createdAt, id: { lt: filter.after.id } },
+            ],
+          }
+        : {}),
+    };
+    const orders = await db.order.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit,
+    });
+    return orders.map(toRecord);
+  }
+
+  /**
+   * Orders the reconciliation reads from Order Management: placed, created or changed since `since`, and not
+   * finished at Klarna (captured ones stay: refunds can still come).
+   */
+  async toReconcile(db: PrismaTransaction, since: Date, limit: number): Promise<OrderRecord[]> {
+    const orders = await db.order.findMany({
+      where: {
+        klarnaOrderId: { not: null },
+        status: { in: ['placed', 'confirmed'] },
+        OR: [{ klarnaStatus: null }, { klarnaStatus: { in: ['authorized', 'part_captured', 'captured'] } }],
+        AND: [{ OR: [{ createdAt: { gte: since } }, { updatedAt: { gte: since } }] }],
+      },
+      orderBy: [{ reconciledAt: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
+      take: limit,
+    });
+    return orders.map(toRecord);
+  }
+
+  /**
+   * Keeps a difference, unless the order's last one for the field says the same (a difference backwards stays
+   * until ops resolve it: it is recorded once, not every run). True when it was new.
+   */
+  async recordDrift(
+    tx: PrismaTransaction,
+    drift: { orderId: string; field: string; ours: string | null; klarna: string | null; applied: boolean },
+  ): Promise<boolean> {
+    const last = await tx.orderDrift.findFirst({
+      where: { orderId: drift.orderId, field: drift.field },
+      orderBy: [{ detectedAt: 'desc' }, { id: 'desc' }],
+    });
+    if (last && last.ours === drift.ours && last.klarna === drift.klarna && last.applied === drift.applied)
+      return false;
+    await tx.orderDrift.create({ data: drift });
+    return true;
+  }
+
+  listDrift(db: PrismaTransaction, since: Date | undefined, limit: number): Promise<OrderDrift[]> {
+    return db.orderDrift.findMany({
+      where: since ? { detectedAt: { gte: since } } : {},
+      orderBy: [{ detectedAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+
+  /** Open authorizations that lapse before `before` with something left to capture. */
+  async expiringUncaptured(db: PrismaTransaction, now: Date, before: Date): Promise<OrderRecord[]> {
+    const orders = await db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "order"
+      WHERE status IN ('placed', 'confirmed') AND klarna_order_id IS NOT NULL
+        AND (klarna_status IS NULL OR klarna_status IN ('authorized', 'part_captured'))
+        AND expires_at > ${now} AND expires_at <= ${before} AND captured_amount < order_amount
+      ORDER BY expires_at LIMIT 1000`;
+    if (orders.length === 0) return [];
+    const rows = await db.order.findMany({
+      where: { id: { in: orders.map((row) => row.id) } },
+      orderBy: { expiresAt: 'asc' },
+    });
+    return rows.map(toRecord);
   }
 }

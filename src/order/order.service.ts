@@ -21,6 +21,8 @@ import { withKlarnaRetries } from '../klarna/klarna-retry.js';
 import type { KlarnaManagedOrder, KlarnaOrderData, PlacedKlarnaOrder } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { recordKlarnaOrder } from './klarna-order-sync.js';
+import { autoCaptureFor, remainingAuthorized } from './order-management-rules.js';
 import { advanceStatus, isUnresolved, statusFromKlarna } from './order-state.js';
 import { OrderRepository } from './order.repository.js';
 import type { OrderRecord, OrderView, PlacementAnswer } from './order.types.js';
@@ -189,6 +191,7 @@ export class OrderService {
       fraudStatus: klarnaOrder.fraudStatus,
       capturedAmount: klarnaOrder.capturedAmount,
     });
+    await recordKlarnaOrder(this.orders, tx, order.id, klarnaOrder);
     if (after && after.status !== order.status) {
       this.logger.log({
         event: `order.${after.status}`,
@@ -442,6 +445,7 @@ export class OrderService {
       purchaseCountry: orderData.purchaseCountry,
       purchaseCurrency: orderData.purchaseCurrency,
       orderLines: orderData.orderLines,
+      autoCapture: autoCaptureFor(this.config.klarna.autoCapture, orderData.orderLines),
     });
     await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
@@ -463,6 +467,8 @@ export class OrderService {
     const request = {
       ...orderData,
       merchantReference1: order.id,
+      // Stored with the placing row, so every retry under the same idempotency key sends the same request.
+      ...(order.autoCapture ? { autoCapture: true } : {}),
       merchantUrls: {
         push: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'push', cartId, '&order_id={order.id}'),
         notification: webhookUrl(this.config.publicBaseUrl, this.config.webhookSecret, 'notification', cartId),
@@ -737,6 +743,10 @@ export function orderView(order: OrderRecord): OrderView {
     orderAmount: order.orderAmount,
     orderTaxAmount: order.orderTaxAmount,
     capturedAmount: order.capturedAmount,
+    refundedAmount: order.refundedAmount,
+    remainingAuthorizedAmount: remainingAuthorized(order, new Date()),
+    klarnaStatus: order.klarnaStatus,
+    expiresAt: order.expiresAt?.toISOString() ?? null,
     purchaseCurrency: order.purchaseCurrency,
     orderLines: order.orderLines,
     createdAt: order.createdAt.toISOString(),

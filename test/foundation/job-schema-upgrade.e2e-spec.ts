@@ -35,7 +35,11 @@ describe('job queue schema upgrade from pg-boss 10', () => {
     expect(await rows(url, 'SELECT version FROM jobs.version')).toEqual([{ version: 24 }]);
 
     const received: { orderId: string }[] = [];
-    const queue = new JobQueueService({ ...loadConfig({ RETENTION_CRON: 'off' }), databaseUrl: url, jobsSchema: 'jobs' });
+    const queue = new JobQueueService({
+      ...loadConfig({ RETENTION_CRON: 'off' }),
+      databaseUrl: url,
+      jobsSchema: 'jobs',
+    });
     try {
       await queue.onModuleInit();
       await queue.work<{ orderId: string }>('order.reconcile', async (data) => {
@@ -62,7 +66,11 @@ describe('job queue schema upgrade from pg-boss 10', () => {
     }
 
     // A second start finds nothing left to upgrade and keeps the jobs.
-    const again = new JobQueueService({ ...loadConfig({ RETENTION_CRON: 'off' }), databaseUrl: url, jobsSchema: 'jobs' });
+    const again = new JobQueueService({
+      ...loadConfig({ RETENTION_CRON: 'off' }),
+      databaseUrl: url,
+      jobsSchema: 'jobs',
+    });
     await again.onModuleInit();
     await again.onApplicationShutdown();
     expect(await rows(url, `SELECT count(*)::int AS n FROM jobs.job`)).toEqual([{ n: 2 }]);

@@ -294,4 +294,143 @@ describe('Klarna simulator: Order Management API', () => {
       expect(await getOrder(second)).toMatchObject({ order_amount: 6000 });
     });
   });
+  describe('refunds, release, extend, shipping info, addresses and references', () => {
+    const DAY_MS = 24 * HOUR_MS;
+
+    it('refunds at most what was captured: 201 with Refund-Id, then 403 REFUND_NOT_ALLOWED', async () => {
+      const orderId = await klarna.placeOrder();
+      await klarna.klarna('POST', `${orders}/${orderId}/captures`, { captured_amount: 5000 });
+      const first = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 2000 });
+      const second = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 2000 });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const refundId = first.headers.get('refund-id');
+      expect(refundId).toBeTruthy();
+      expect(second.headers.get('refund-id')).not.toBe(refundId);
+      expect(first.headers.get('location')).toBe(`${simulator.url}${orders}/${orderId}/refunds/${refundId}`);
+      expect(await getOrder(orderId)).toMatchObject({
+        refunded_amount: 4000,
+        refunds: [expect.objectContaining({ refund_id: refundId }), expect.anything()],
+        captures: [expect.objectContaining({ refunded_amount: 4000 })],
+      });
+      expect((await klarna.klarna('GET', `${orders}/${orderId}/refunds/${refundId}`)).body).toMatchObject({
+        refunded_amount: 2000,
+      });
+      const over = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 1001 });
+      expect(over.status).toBe(403);
+      expect(over.body).toMatchObject({
+        error_code: 'REFUND_NOT_ALLOWED',
+        error_messages: ['Over refund is not allowed'],
+      });
+    });
+
+    it('releases the rest after a partial capture (CLOSED), and refuses it before any capture', async () => {
+      const orderId = await klarna.placeOrder();
+      const early = await klarna.klarna('POST', `${orders}/${orderId}/release-remaining-authorization`);
+      expect(early.status).toBe(403);
+      expect(early.body).toMatchObject({
+        error_code: 'NOT_ALLOWED',
+        error_messages: ['Can not release when order has no captures'],
+      });
+      await klarna.klarna('POST', `${orders}/${orderId}/captures`, { captured_amount: 100 });
+      expect((await klarna.klarna('POST', `${orders}/${orderId}/release-remaining-authorization`)).status).toBe(204);
+      expect(await getOrder(orderId)).toMatchObject({ status: 'CLOSED', remaining_authorized_amount: 0 });
+      expect((await klarna.klarna('POST', `${orders}/${orderId}/captures`, { captured_amount: 100 })).status).toBe(403);
+    });
+
+    it('extends the authorization by the clock up to 180 days, never once expired', async () => {
+      const orderId = await klarna.placeOrder();
+      const created = Date.parse(String((await getOrder(orderId)).created_at));
+      await klarna.control('POST', '/clock', { advanceMs: 20 * DAY_MS });
+      expect((await klarna.klarna('POST', `${orders}/${orderId}/extend-authorization-time`)).status).toBe(204);
+      expect(Date.parse(String((await getOrder(orderId)).expires_at))).toBeGreaterThanOrEqual(
+        created + 48 * DAY_MS - 1000,
+      );
+      for (let step = 0; step < 7; step++) {
+        await klarna.control('POST', '/clock', { advanceMs: 25 * DAY_MS });
+        await klarna.klarna('POST', `${orders}/${orderId}/extend-authorization-time`);
+      }
+      expect(Date.parse(String((await getOrder(orderId)).expires_at))).toBe(created + 180 * DAY_MS);
+      const capped = await klarna.klarna('POST', `${orders}/${orderId}/extend-authorization-time`);
+      expect(capped.status).toBe(403);
+      const lapsed = await klarna.placeOrder();
+      await klarna.control('POST', '/clock', { advanceMs: 29 * DAY_MS });
+      const refused = await klarna.klarna('POST', `${orders}/${lapsed}/extend-authorization-time`);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ error_code: 'NOT_ALLOWED' });
+    });
+
+    it('adds shipping info to a capture, and answers NO_SUCH_CAPTURE for another', async () => {
+      const orderId = await klarna.placeOrder();
+      const capture = await klarna.klarna('POST', `${orders}/${orderId}/captures`, {
+        captured_amount: 100,
+        shipping_info: [{ shipping_company: 'DHL', tracking_number: '1' }],
+      });
+      const captureId = capture.headers.get('capture-id');
+      const added = await klarna.klarna('POST', `${orders}/${orderId}/captures/${captureId}/shipping-info`, {
+        shipping_info: [{ shipping_company: 'PostNord', tracking_number: '2', shipping_method: 'Home' }],
+      });
+      expect(added.status).toBe(204);
+      const listed = await klarna.klarna<{ shipping_info: { tracking_number: string }[] }>(
+        'GET',
+        `${orders}/${orderId}/captures/${captureId}`,
+      );
+      expect(listed.body.shipping_info.map((info) => info.tracking_number)).toEqual(['1', '2']);
+      const badMethod = await klarna.klarna('POST', `${orders}/${orderId}/captures/${captureId}/shipping-info`, {
+        shipping_info: [{ shipping_method: 'Teleport' }],
+      });
+      expect(badMethod.status).toBe(400);
+      const unknown = await klarna.klarna('POST', `${orders}/${orderId}/captures/nope/shipping-info`, {
+        shipping_info: [{}],
+      });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toMatchObject({ error_code: 'NO_SUCH_CAPTURE' });
+    });
+
+    it('replaces addresses and merchant references', async () => {
+      const orderId = await klarna.placeOrder();
+      const address = {
+        given_name: 'Ada',
+        street_address: 'Sveavägen 1',
+        postal_code: '11157',
+        city: 'Stockholm',
+        country: 'SE',
+      };
+      expect(
+        (await klarna.klarna('PATCH', `${orders}/${orderId}/customer-details`, { shipping_address: address })).status,
+      ).toBe(204);
+      expect(
+        (await klarna.klarna('PATCH', `${orders}/${orderId}/merchant-references`, { merchant_reference2: 'INV-1' }))
+          .status,
+      ).toBe(204);
+      expect(await getOrder(orderId)).toMatchObject({ shipping_address: address, merchant_reference2: 'INV-1' });
+    });
+
+    it('changes an order behind the merchant’s back through the control endpoint', async () => {
+      const orderId = await klarna.placeOrder();
+      const changed = await klarna.control('POST', `/orders/${orderId}/change`, {
+        capture_amount: 300,
+        refund_amount: 100,
+      });
+      expect(changed.status).toBe(200);
+      expect(await getOrder(orderId)).toMatchObject({
+        status: 'PART_CAPTURED',
+        captured_amount: 300,
+        refunded_amount: 100,
+      });
+      expect((await klarna.control('POST', `/orders/${orderId}/change`, {})).status).toBe(400);
+    });
+
+    it('honours an idempotency key for 24 hours of simulated time', async () => {
+      const orderId = await klarna.placeOrder();
+      const headers = { 'Klarna-Idempotency-Key': 'refund-key' };
+      await klarna.klarna('POST', `${orders}/${orderId}/captures`, { captured_amount: 5000 });
+      const first = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 100 }, headers);
+      const repeat = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 100 }, headers);
+      expect(repeat.headers.get('refund-id')).toBe(first.headers.get('refund-id'));
+      await klarna.control('POST', '/clock', { advanceMs: 24 * HOUR_MS + 1000 });
+      const later = await klarna.klarna('POST', `${orders}/${orderId}/refunds`, { refunded_amount: 100 }, headers);
+      expect(later.headers.get('refund-id')).not.toBe(first.headers.get('refund-id'));
+      expect((await getOrder(orderId)).refunded_amount).toBe(200);
+    });
+  });
 });

@@ -99,6 +99,8 @@ async function launchOnFreePorts(
     HOST: '127.0.0.1',
     // pg-boss's cron clock keeps timers running past a test app's close; the retention suite turns it on.
     RETENTION_CRON: 'off',
+    // Likewise the reconciliation's schedule; its suite runs it through POST /ops/reconcile.
+    RECONCILE_CRON: 'off',
     ...cyberSource?.environment,
     ...environment,
     ...(opsPort === undefined ? {} : { OPS_PORT: opsPort }),
