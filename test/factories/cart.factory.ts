@@ -8,7 +8,14 @@ export interface CartBody {
   purchaseCountry: string;
   purchaseCurrency: string;
   locale: string;
-  items: ({ id: string; reference: string; quantity: number; unitPrice: number; totalAmount: number; totalTaxAmount: number } & Record<string, unknown>)[];
+  items: ({
+    id: string;
+    reference: string;
+    quantity: number;
+    unitPrice: number;
+    totalAmount: number;
+    totalTaxAmount: number;
+  } & Record<string, unknown>)[];
   orderLines: ({ type: string; totalAmount: number; totalTaxAmount: number } & Record<string, unknown>)[];
   notices: ({ code: string; reference: string } & Record<string, unknown>)[];
   orderAmount: number;

@@ -65,5 +65,3 @@ export class OrderLineDto {
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true })
   productUrl?: string;
 }
-
-
