@@ -15,7 +15,7 @@ import {
 } from './dto/order.dto.js';
 import { OrderManagementService } from './order-management.service.js';
 import { OrderService } from './order.service.js';
-import type { CaptureView, OperationView, OrderView, RefundView } from './order.types.js';
+import type { CaptureView, OperationView, OrderView, ReceiptView, RefundView } from './order.types.js';
 
 const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
@@ -40,9 +40,9 @@ export class OrderController {
   }
 
   @Get(':orderId')
-  @ApiOperation({ summary: 'The order for the confirmation page' })
-  getOrder(@UuidParam('orderId') orderId: string): Promise<OrderView> {
-    return this.orders.getOrder(orderId);
+  @ApiOperation({ summary: 'The order for the confirmation page: what a receipt shows, no cart id or personal data' })
+  getReceipt(@UuidParam('orderId') orderId: string): Promise<ReceiptView> {
+    return this.orders.getReceipt(orderId);
   }
 
   @Patch(':orderId/authorization')

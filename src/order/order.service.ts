@@ -25,7 +25,7 @@ import { recordKlarnaOrder } from './klarna-order-sync.js';
 import { autoCaptureFor, remainingAuthorized } from './order-management-rules.js';
 import { advanceStatus, isUnresolved, statusFromKlarna } from './order-state.js';
 import { OrderRepository } from './order.repository.js';
-import type { OrderRecord, OrderView, PlacementAnswer } from './order.types.js';
+import type { OrderRecord, OrderView, PlacementAnswer, ReceiptView } from './order.types.js';
 
 export const PLACE_FROM_CALLBACK_JOB = 'order.place-from-callback';
 /** Completes a placement whose Klarna outcome is not known yet (the job name predates this wording). */
@@ -133,10 +133,19 @@ export class OrderService {
     return accepted;
   }
 
+  async getReceipt(orderId: string): Promise<ReceiptView> {
+    return receiptView(await this.findOrder(orderId));
+  }
+
+  /** The operations' view (ops endpoints answer with it). */
   async getOrder(orderId: string): Promise<OrderView> {
+    return orderView(await this.findOrder(orderId));
+  }
+
+  private async findOrder(orderId: string): Promise<OrderRecord> {
     const order = await this.orders.findById(this.prisma, orderId);
     if (!order) throw new NotFoundError('ORDER_NOT_FOUND', `Order ${orderId} does not exist`);
-    return orderView(order);
+    return order;
   }
 
   /**
@@ -737,9 +746,12 @@ function placementAnswer(order: OrderRecord): PlacementAnswer {
 }
 
 export function orderView(order: OrderRecord): OrderView {
+  return { ...receiptView(order), cartId: order.cartId };
+}
+
+function receiptView(order: OrderRecord): ReceiptView {
   return {
     ...placementAnswer(order),
-    cartId: order.cartId,
     orderAmount: order.orderAmount,
     orderTaxAmount: order.orderTaxAmount,
     capturedAmount: order.capturedAmount,

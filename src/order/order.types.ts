@@ -46,9 +46,11 @@ export interface PlacementAnswer {
   redirectUrl: string | null;
 }
 
-/** GET /orders/:id. */
-export interface OrderView extends PlacementAnswer {
-  cartId: string;
+/**
+ * GET /orders/:id, the storefront's confirmation page: what a receipt shows, found by an unguessable order id.
+ * No cart id (the cart holds the shopper's addresses and contact details) and no personal data.
+ */
+export interface ReceiptView extends PlacementAnswer {
   orderAmount: number;
   orderTaxAmount: number;
   capturedAmount: number;
@@ -61,6 +63,11 @@ export interface OrderView extends PlacementAnswer {
   purchaseCurrency: string;
   orderLines: KlarnaOrderLine[];
   createdAt: string;
+}
+
+/** The operations' view of an order (ops endpoints): the receipt and the cart it came from. */
+export interface OrderView extends ReceiptView {
+  cartId: string;
 }
 
 /** A capture as the API shows it. */

@@ -37,7 +37,11 @@ describe('Klarna webhooks', () => {
       return rows.length === 1 && rows[0].klarna_order_id ? rows : undefined;
     });
     const read = await http.get(`/orders/${order.id}`);
-    expect(read.body).toMatchObject({ klarnaOrderId: expect.any(String), cartId: cart.id });
+    expect(read.body).toMatchObject({
+      orderId: order.id,
+      klarnaOrderId: expect.any(String),
+      status: expect.stringMatching(/^(placed|confirmed)$/),
+    });
   });
 
   it('does not place an authorization the storefront holds for review', async () => {
