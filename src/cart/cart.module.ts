@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
+import { CartQueue } from './cart-queue.js';
 import { CartSyncWorker } from './cart-sync.worker.js';
 import { CartController } from './cart.controller.js';
 import { CartRepository } from './cart.repository.js';
@@ -9,7 +10,7 @@ import { CartService } from './cart.service.js';
 @Module({
   imports: [KlarnaSessionModule, CatalogModule],
   controllers: [CartController],
-  providers: [CartRepository, CartService, CartSyncWorker],
-  exports: [CartService],
+  providers: [CartRepository, CartService, CartSyncWorker, CartQueue],
+  exports: [CartService, CartQueue],
 })
 export class CartModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { CartQueue } from './cart-queue.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors.js';
 import { Catalog } from '../catalog/catalog.js';
 import type { Market, PricedItems } from '../catalog/catalog.types.js';
@@ -44,6 +45,7 @@ export class CartService {
     private readonly klarnaSessions: KlarnaSessionService,
     private readonly catalog: Catalog,
     private readonly config: AppConfig,
+    private readonly queue: CartQueue,
   ) {
     this.transactionOptions = transactionOptionsFor(config);
   }
@@ -110,6 +112,13 @@ export class CartService {
   async openKlarnaSession(
     cartId: string,
     intent: KlarnaSessionIntent = 'buy',
+  ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
+    return this.queue.run(cartId, () => this.openKlarnaSessionNow(cartId, intent));
+  }
+
+  private async openKlarnaSessionNow(
+    cartId: string,
+    intent: KlarnaSessionIntent,
   ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
     const prefetched = await this.prefetch(cartId);
     const opened = await this.prisma.$transaction(async (tx) => {
@@ -230,7 +239,11 @@ export class CartService {
     return { cart, sessionCart: sessionCart(cart, totals), changes: changes.map(noticeOf) };
   }
 
-  private async change(cartId: string, apply: Change): Promise<CartView> {
+  private change(cartId: string, apply: Change): Promise<CartView> {
+    return this.queue.run(cartId, () => this.changeNow(cartId, apply));
+  }
+
+  private async changeNow(cartId: string, apply: Change): Promise<CartView> {
     const prefetched = await this.prefetch(cartId);
     const view = await this.prisma.$transaction(async (tx) => {
       const locked = await this.carts.lockForChange(tx, cartId);

@@ -102,6 +102,15 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/** Too many requests for one cart are already waiting in this instance (CART_QUEUE_DEPTH). */
+export class CartBusyError extends DomainError {
+  readonly code = 'CART_BUSY';
+  constructor(cartId: string, retryAfterSeconds: number) {
+    super(`Cart ${cartId} has too many changes waiting; try again in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /**
  * PostgreSQL cannot be reached (down, restarting, connection lost: SERVICE_UNAVAILABLE), cannot give a
  * connection or finish a transaction in time (SERVICE_BUSY), or this instance is shutting down

@@ -11,6 +11,13 @@ export class AppConfig {
   /** Absent: the embedded PostgreSQL is started (see src/database/embedded-database.ts). */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  /** How long a request waits for a pooled connection before answering 503 SERVICE_BUSY. */
+  readonly databaseAcquireTimeoutMs: number;
+  /** PostgreSQL's lock_timeout and statement_timeout for the service's own connections. */
+  readonly databaseLockTimeoutMs: number;
+  readonly databaseStatementTimeoutMs: number;
+  /** Requests for one cart that may wait in this instance while one runs (beyond: 429 CART_BUSY). */
+  readonly cartQueueDepth: number;
   readonly migrateOnStart: boolean;
   readonly dataDir: string;
   readonly publicBaseUrl: string;
@@ -20,8 +27,13 @@ export class AppConfig {
     readonly username: string | undefined;
     readonly password: string | undefined;
     readonly timeoutMs: number;
-    /** Consecutive transient failures after which cart pushes pause for `circuitCoolDownMs`. */
-    readonly circuitFailures: number;
+    /** A call slower than this counts as a failure for the circuit breaker (its answer is still used). */
+    readonly slowCallMs: number;
+    /** The breaker opens when this share (percent) of the calls in the window failed or were slow... */
+    readonly circuitFailurePercent: number;
+    readonly circuitWindowMs: number;
+    /** ...and the window saw at least this many calls. */
+    readonly circuitMinCalls: number;
     readonly circuitCoolDownMs: number;
     /** Longest wait between background retries of a Klarna call that failed or whose outcome was unknown. */
     readonly retryMaxDelayMs: number;
@@ -108,6 +120,10 @@ class EnvironmentVariables {
   })
   DATABASE_URL?: string;
   @IsOptional() @IsInt() @Min(1) @Max(100) DATABASE_POOL_SIZE?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(60_000) DATABASE_ACQUIRE_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(60_000) DATABASE_LOCK_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(600_000) DATABASE_STATEMENT_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1000) CART_QUEUE_DEPTH?: number;
   @IsOptional() @IsIn(['true', 'false']) MIGRATE_ON_START?: string;
   @IsOptional() @IsString() DATA_DIR?: string;
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
@@ -115,7 +131,10 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(1) KLARNA_USERNAME?: string;
   @IsOptional() @IsString() @MinLength(1) KLARNA_PASSWORD?: string;
   @IsOptional() @IsInt() @Min(100) @Max(120_000) KLARNA_TIMEOUT_MS?: number;
-  @IsOptional() @IsInt() @Min(1) @Max(1000) KLARNA_CIRCUIT_FAILURES?: number;
+  @IsOptional() @IsInt() @Min(50) @Max(120_000) KLARNA_SLOW_CALL_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(100) KLARNA_CIRCUIT_FAILURE_PERCENT?: number;
+  @IsOptional() @IsInt() @Min(1000) @Max(600_000) KLARNA_CIRCUIT_WINDOW_MS?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1_000_000) KLARNA_CIRCUIT_MIN_CALLS?: number;
   @IsOptional() @IsInt() @Min(100) @Max(600_000) KLARNA_CIRCUIT_COOLDOWN_MS?: number;
   @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) KLARNA_RETRY_MAX_DELAY_MS?: number;
   @IsOptional() @IsIn(['none', 'digital', 'all']) KLARNA_AUTO_CAPTURE?: string;
@@ -176,7 +195,14 @@ const NUMERIC_VARIABLES = [
   'PORT',
   'DATABASE_POOL_SIZE',
   'KLARNA_TIMEOUT_MS',
-  'KLARNA_CIRCUIT_FAILURES',
+  'KLARNA_SLOW_CALL_MS',
+  'KLARNA_CIRCUIT_FAILURE_PERCENT',
+  'KLARNA_CIRCUIT_WINDOW_MS',
+  'KLARNA_CIRCUIT_MIN_CALLS',
+  'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'DATABASE_LOCK_TIMEOUT_MS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'CART_QUEUE_DEPTH',
   'KLARNA_CIRCUIT_COOLDOWN_MS',
   'KLARNA_RETRY_MAX_DELAY_MS',
   'AUTHORIZATION_CALLBACK_GRACE_MS',
@@ -282,6 +308,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     webhookSecret = randomBytes(32).toString('hex');
     generatedSettings.push('WEBHOOK_SECRET');
   }
+  // A statement that waits for Klarna's answer never runs (the push happens between statements), but a
+  // statement timeout below the lock timeout would turn every lock wait into a statement timeout.
+  if ((variables.DATABASE_STATEMENT_TIMEOUT_MS ?? 15_000) <= (variables.DATABASE_LOCK_TIMEOUT_MS ?? 2000)) {
+    throw new ConfigurationError(
+      'Invalid configuration: DATABASE_STATEMENT_TIMEOUT_MS must be longer than DATABASE_LOCK_TIMEOUT_MS',
+    );
+  }
   if ((variables.SHUTDOWN_DELAY_MS ?? 0) >= (variables.SHUTDOWN_TIMEOUT_MS ?? 25_000)) {
     throw new ConfigurationError('Invalid configuration: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
   }
@@ -292,6 +325,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     host: variables.HOST ?? '0.0.0.0',
     databaseUrl: variables.DATABASE_URL,
     databasePoolSize: variables.DATABASE_POOL_SIZE ?? 10,
+    databaseAcquireTimeoutMs: variables.DATABASE_ACQUIRE_TIMEOUT_MS ?? 2000,
+    databaseLockTimeoutMs: variables.DATABASE_LOCK_TIMEOUT_MS ?? 2000,
+    databaseStatementTimeoutMs: variables.DATABASE_STATEMENT_TIMEOUT_MS ?? 15_000,
+    cartQueueDepth: variables.CART_QUEUE_DEPTH ?? 8,
     migrateOnStart: variables.MIGRATE_ON_START !== 'false',
     dataDir: variables.DATA_DIR ?? '.data',
     publicBaseUrl: (variables.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
@@ -300,7 +337,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       username: variables.KLARNA_USERNAME,
       password: variables.KLARNA_PASSWORD,
       timeoutMs: variables.KLARNA_TIMEOUT_MS ?? 5000,
-      circuitFailures: variables.KLARNA_CIRCUIT_FAILURES ?? 5,
+      slowCallMs: variables.KLARNA_SLOW_CALL_MS ?? 2000,
+      circuitFailurePercent: variables.KLARNA_CIRCUIT_FAILURE_PERCENT ?? 50,
+      circuitWindowMs: variables.KLARNA_CIRCUIT_WINDOW_MS ?? 30_000,
+      circuitMinCalls: variables.KLARNA_CIRCUIT_MIN_CALLS ?? 10,
       circuitCoolDownMs: variables.KLARNA_CIRCUIT_COOLDOWN_MS ?? 10_000,
       retryMaxDelayMs: variables.KLARNA_RETRY_MAX_DELAY_MS ?? 60_000,
       autoCapture: (variables.KLARNA_AUTO_CAPTURE ?? 'none') as AppConfig['klarna']['autoCapture'],

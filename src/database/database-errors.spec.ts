@@ -14,7 +14,6 @@ describe('classifyDatabaseError', () => {
     ['connection exception 08006', withCode('08006')],
     ['a refused socket', withCode('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.5:5432')],
     ['node-postgres losing its connection', new Error('Connection terminated unexpectedly')],
-    ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
     ['an adapter error kind', Object.assign(new Error('x'), { cause: { kind: 'DatabaseNotReachable' } })],
     [
       "Prisma's known error wrapping the adapter's",
@@ -34,6 +33,7 @@ describe('classifyDatabaseError', () => {
     ['transaction could not start P2028', withCode('P2028')],
     ['too many connections 53300', withCode('53300')],
     ['lock_timeout 55P03', withCode('55P03')],
+    ['no pooled connection within the acquire timeout', new Error('timeout exceeded when trying to connect')],
   ])('says busy for %s', (_label, error) => {
     expect(classifyDatabaseError(error)).toBe('busy');
   });

@@ -33,7 +33,6 @@ const SOCKET_UNAVAILABLE = new Set([
 const PG_UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
   /not queryable/i,
-  /timeout exceeded when trying to connect/i,
   /Client was closed/i,
   /Cannot use a pool after calling end/i,
 ];
@@ -75,5 +74,7 @@ function classifyOne(error: ErrorLike): DatabaseTrouble | undefined {
   if (error.name === 'PrismaClientInitializationError') return 'unavailable';
   const message = typeof error.message === 'string' ? error.message : '';
   if (PG_UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return 'unavailable';
+  // The pool had no free connection within DATABASE_ACQUIRE_TIMEOUT_MS (a database that is down refuses at once).
+  if (/timeout exceeded when trying to connect/i.test(message)) return 'busy';
   return undefined;
 }

@@ -1,15 +1,46 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
-/** The application's one Prisma client, on node-postgres through the driver adapter (no native engine). */
+export interface PoolStats {
+  size: number;
+  total: number;
+  idle: number;
+  /** Requests waiting for a connection: the pool is the bottleneck. */
+  waiting: number;
+}
+
+/**
+ * The application's one Prisma client, on node-postgres through the driver adapter (no native engine). Its pool
+ * is ours so that waiting is bounded everywhere: for a connection (DATABASE_ACQUIRE_TIMEOUT_MS, then 503
+ * SERVICE_BUSY), for a row lock (lock_timeout) and for a statement (statement_timeout).
+ */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
+  private readonly pool: pg.Pool;
+
   constructor(config: AppConfig) {
-    super({
-      adapter: new PrismaPg({ connectionString: config.databaseUrl, max: config.databasePoolSize }),
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: config.databasePoolSize,
+      connectionTimeoutMillis: config.databaseAcquireTimeoutMs,
+      lock_timeout: config.databaseLockTimeoutMs,
+      statement_timeout: config.databaseStatementTimeoutMs,
+      application_name: 'klarna-bff',
     });
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    this.pool = pool;
+  }
+
+  poolStats(): PoolStats {
+    return {
+      size: this.pool.options.max ?? 10,
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+    };
   }
 
   /**
@@ -29,5 +60,5 @@ export type PrismaTransaction = Prisma.TransactionClient;
  * room for a Klarna call at its timeout and one retry-free follow-up, instead of Prisma's 5 s default.
  */
 export function transactionOptionsFor(config: AppConfig): { timeout: number; maxWait: number } {
-  return { timeout: config.klarna.timeoutMs * 2 + 5000, maxWait: 10_000 };
+  return { timeout: config.klarna.timeoutMs * 2 + 5000, maxWait: config.databaseAcquireTimeoutMs };
 }

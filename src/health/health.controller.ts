@@ -39,11 +39,12 @@ export class HealthController {
   ): Promise<ReadinessAnswer> {
     const checks: Record<string, CheckResult> = {
       ...(await this.probe.check()),
+      pool: this.probe.poolCheck(),
       shutdown: this.lifecycle.ready
         ? { status: 'up' }
         : { status: 'down', reason: `stopping (${this.lifecycle.stage})` },
     };
-    const ready = Object.values(checks).every((check) => check.status === 'up');
+    const ready = Object.values(checks).every((check) => check.status !== 'down');
     void reply.status(ready ? 200 : 503);
     if (isOpsRequest(request) || hasOpsApiKey(request, this.config)) {
       return { status: ready ? 'ok' : 'not_ready', checks };

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MIGRATIONS_DIR } from '../database/migrations-dir.js';
 import { pendingMigrations } from '../database/migrator.js';
 
@@ -8,7 +10,8 @@ import { pendingMigrations } from '../database/migrator.js';
 const CHECK_TIMEOUT_MS = 2000;
 
 export interface CheckResult {
-  status: 'up' | 'down';
+  /** `busy` keeps the instance ready: a pool full of slow requests is not a reason to take it out. */
+  status: 'up' | 'busy' | 'down';
   /** For operators only (ops port or OPS_API_KEY): never in the public answer. */
   reason?: string;
   pending?: string[];
@@ -26,7 +29,11 @@ export class ReadinessProbe {
   /** Applied migrations never become unapplied: once up to date, only reachability is checked again. */
   private migrated = false;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly prisma: PrismaService,
+    metrics: MetricsService,
+  ) {
     this.pool = new pg.Pool({
       connectionString: config.databaseUrl,
       max: 1,
@@ -37,6 +44,17 @@ export class ReadinessProbe {
     });
     // A restart of PostgreSQL ends the idle connection; the pool drops it and connects anew on the next check.
     this.pool.on('error', (error) => this.logger.warn({ event: 'readiness.connection_lost', code: codeOf(error) }));
+    metrics.observeDatabasePool(() => prisma.poolStats());
+  }
+
+  /** The service's own pool: every connection taken and requests waiting means busy, not down. */
+  poolCheck(): CheckResult {
+    const stats = this.prisma.poolStats();
+    if (stats.waiting === 0) return { status: 'up' };
+    return {
+      status: 'busy',
+      reason: `${stats.waiting} waiting for a connection, ${stats.total} of ${stats.size} open`,
+    };
   }
 
   async check(): Promise<{ database: CheckResult; migrations: CheckResult }> {

@@ -19,7 +19,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
 import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
 import { payloadHash, sameOrderContent, type SessionCart } from './session-cart.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
@@ -50,7 +50,17 @@ export class KlarnaSessionService {
     private readonly jobs: JobQueueService,
     private readonly metrics: MetricsService,
   ) {
-    this.breaker = new CircuitBreaker(config.klarna.circuitFailures, config.klarna.circuitCoolDownMs);
+    this.breaker = new CircuitBreaker({
+      failureRate: config.klarna.circuitFailurePercent / 100,
+      windowMs: config.klarna.circuitWindowMs,
+      minCalls: config.klarna.circuitMinCalls,
+      coolDownMs: config.klarna.circuitCoolDownMs,
+      slowCallMs: config.klarna.slowCallMs,
+      isFailure: (error) => error instanceof KlarnaApiError && error.isTransient,
+    });
+    this.breaker.onOpen(() =>
+      this.logger.warn({ event: 'klarna.circuit_opened', coolDownMs: config.klarna.circuitCoolDownMs }),
+    );
   }
 
   /** Pushes a changed cart to its session (or replaces the session); null when the cart has none. */
@@ -322,32 +332,18 @@ export class KlarnaSessionService {
 
   /** A Klarna call on the cart's path, skipped while the circuit is open (see circuit-breaker.ts). */
   private async guarded<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    const remainingMs = this.breaker.remainingOpenMs();
-    if (remainingMs > 0) {
+    try {
+      return await this.breaker.call(call);
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) throw error;
       throw new KlarnaApiError(
         operation,
         undefined,
         'KLARNA_CIRCUIT_OPEN',
-        [`Klarna failed repeatedly; calls paused for ${Math.ceil(remainingMs / 1000)} s`],
+        [`Klarna is failing or slow; calls paused for ${Math.ceil(error.remainingMs / 1000)} s`],
         undefined,
         'network',
       );
-    }
-    try {
-      const result = await call();
-      this.breaker.recordSuccess();
-      return result;
-    } catch (error) {
-      if (!(error instanceof KlarnaApiError) || !error.isTransient) {
-        this.breaker.recordSuccess();
-      } else if (this.breaker.recordFailure()) {
-        this.logger.warn({
-          event: 'klarna.circuit_opened',
-          operation,
-          coolDownMs: this.config.klarna.circuitCoolDownMs,
-        });
-      }
-      throw error;
     }
   }
 

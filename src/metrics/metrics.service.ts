@@ -28,6 +28,33 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cartQueueRejections = new Counter({
+    name: 'cart_queue_rejections_total',
+    help: 'Requests answered 429 CART_BUSY: CART_QUEUE_DEPTH requests for the same cart were already waiting here',
+    registers: [this.registry],
+  });
+
+  private databasePool?: () => { total: number; idle: number; waiting: number };
+
+  readonly databasePoolConnections: Gauge<'state'> = new Gauge({
+    name: 'database_pool_connections',
+    help: 'The service pool: connections open, idle, and requests waiting for one',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.databasePool?.();
+      if (!stats) return;
+      this.databasePoolConnections.set({ state: 'open' }, stats.total);
+      this.databasePoolConnections.set({ state: 'idle' }, stats.idle);
+      this.databasePoolConnections.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+
+  /** The pool is read when Prometheus scrapes. */
+  observeDatabasePool(read: () => { total: number; idle: number; waiting: number }): void {
+    this.databasePool = read;
+  }
+
   readonly klarnaSyncFailures = new Counter({
     name: 'klarna_session_sync_failures_total',
     help: 'Cart changes that could not be pushed to the Klarna session at once, by reason',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
+import { CartQueue } from '../cart/cart-queue.js';
 import { CartService } from '../cart/cart.service.js';
 import { AppConfig } from '../config/app-config.js';
 import {
@@ -82,17 +83,24 @@ export class OrderService {
     private readonly jobs: JobQueueService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly cartQueue: CartQueue,
   ) {
     this.transactionOptions = transactionOptionsFor(config);
   }
 
   /** POST /carts/:id/klarna-session/authorizations. */
   async authorize(cartId: string, authorizationToken: string, finalize: boolean): Promise<PlacementOutcome> {
-    return this.place(cartId, { token: authorizationToken, source: 'storefront', finalize });
+    return this.cartQueue.run(cartId, () =>
+      this.place(cartId, { token: authorizationToken, source: 'storefront', finalize }),
+    );
   }
 
   /** POST /carts/:id/order: the order review page confirms the held authorization. */
   async placeReviewedOrder(cartId: string): Promise<PlacementOutcome> {
+    return this.cartQueue.run(cartId, () => this.placeReviewed(cartId));
+  }
+
+  private async placeReviewed(cartId: string): Promise<PlacementOutcome> {
     const authorization = await this.klarnaSessions.latestActiveAuthorization(this.prisma, cartId);
     if (!authorization) {
       const existing = await this.orders.findLiveByCart(this.prisma, cartId);

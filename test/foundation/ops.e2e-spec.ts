@@ -27,7 +27,12 @@ describe('ops endpoints', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: 'ok',
-      checks: { database: { status: 'up' }, migrations: { status: 'up' }, shutdown: { status: 'up' } },
+      checks: {
+        database: { status: 'up' },
+        migrations: { status: 'up' },
+        pool: { status: 'up' },
+        shutdown: { status: 'up' },
+      },
     });
     const wrongKey = await fetch(`${service.url}/health/ready`, { headers: { authorization: 'Bearer nope' } });
     expect(await wrongKey.json()).toEqual({ status: 'ok' });

@@ -34,7 +34,7 @@ describe('graceful shutdown of the built service (SIGTERM)', () => {
       KLARNA_API_URL: simulator.url,
       KLARNA_USERNAME: simulator.username,
       KLARNA_PASSWORD: simulator.password,
-      KLARNA_CIRCUIT_FAILURES: '1000',
+      KLARNA_CIRCUIT_MIN_CALLS: '1000000',
       WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
       AUTHORIZATION_CALLBACK_GRACE_MS: '600000',
       RATE_LIMIT_MAX: '0',

@@ -78,6 +78,9 @@ async function launchOnFreePorts(
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
     DATABASE_POOL_SIZE: '4',
+    // Suites run in parallel on a shared machine: waiting for a connection is bounded generously here; the
+    // bounded-waiting suite sets its own short limits.
+    DATABASE_ACQUIRE_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'silent',
     WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
     OPS_API_KEY,
@@ -87,7 +90,7 @@ async function launchOnFreePorts(
     KLARNA_TIMEOUT_MS: '1000',
     AUTHORIZATION_CALLBACK_GRACE_MS: '0',
     // The circuit breaker is per instance state that would leak between tests; its own test turns it on.
-    KLARNA_CIRCUIT_FAILURES: '1000',
+    KLARNA_CIRCUIT_MIN_CALLS: '1000000',
     // Each instance its own job queue: apps of parallel test files share the database, not their jobs.
     JOBS_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
     // A closing test app is bounded like a stopping service (jest's hooks time out at 30 s).
