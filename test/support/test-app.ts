@@ -78,9 +78,11 @@ async function launchOnFreePorts(
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
     DATABASE_POOL_SIZE: '4',
-    // Suites run in parallel on a shared machine: waiting for a connection is bounded generously here; the
-    // bounded-waiting suite sets its own short limits.
+    // Suites run in parallel on a shared, loaded machine: waiting for a connection or a cart's row lock is bounded
+    // generously here (a lock holder's Klarna call may take seconds); the bounded-waiting suite sets its own limits.
     DATABASE_ACQUIRE_TIMEOUT_MS: '10000',
+    DATABASE_LOCK_TIMEOUT_MS: '10000',
+    DATABASE_STATEMENT_TIMEOUT_MS: '30000',
     LOG_LEVEL: 'silent',
     WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
     OPS_API_KEY,
