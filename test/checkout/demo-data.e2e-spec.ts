@@ -42,6 +42,35 @@ describe('checkout demo data', () => {
     expect(applied.body).toMatchObject({ orderAmount: 129_900 - 12_990, discount: { amount: 12_990 } });
   });
 
+  it('prices the README example: a discount split over two tax rates', async () => {
+    const { http } = service;
+    const cart = await createCart(http);
+    await http.post(`/carts/${cart.id}/items`, { reference: 'DEMO-RUNNING-SOCKS', quantity: 1 });
+    await http.post(`/carts/${cart.id}/items`, { reference: 'DEMO-TRAIL-GUIDE', quantity: 1 });
+    await http.put(`/carts/${cart.id}/shipping`, { methodId: 'se-service-point' });
+    const applied = await http.post<{
+      orderAmount: number;
+      orderTaxAmount: number;
+      orderLines: { type: string; reference: string; unitPrice: number; taxRate: number; totalTaxAmount: number }[];
+    }>(`/carts/${cart.id}/discount-codes`, { code: 'LAUNCH20' });
+    expect(applied.body).toMatchObject({ orderAmount: 38_160, orderTaxAmount: 4775 });
+    expect(
+      applied.body.orderLines.map((line) => [
+        line.type,
+        line.reference,
+        line.unitPrice,
+        line.taxRate,
+        line.totalTaxAmount,
+      ]),
+    ).toEqual([
+      ['physical', 'DEMO-RUNNING-SOCKS', 19_900, 2500, 3980],
+      ['physical', 'DEMO-TRAIL-GUIDE', 24_900, 600, 1409],
+      ['shipping_fee', 'se-service-point', 2900, 2500, 580],
+      ['discount', 'LAUNCH20-600', -4980, 600, -282],
+      ['discount', 'LAUNCH20-2500', -4560, 2500, -912],
+    ]);
+  });
+
   it('never seeds in production', async () => {
     const production = await startTestApp({
       DATABASE_URL: await migratedScratchDatabase('checkout_demo_prod'),
