@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { addItem, createCart, type CartBody, type ItemSpec } from '../factories/cart.factory.js';
 import { placeOrder } from '../factories/checkout.factory.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
 import {
   aDiscountCode,
   aDiscountCodeBody,
@@ -232,6 +232,25 @@ describe('discount codes', () => {
     expect(atKlarna.body.data.order_lines.map((line) => line.type)).toEqual(['physical']);
   });
 
+  it('keeps the code when Klarna does not answer the push, and the retry brings the discount to Klarna', async () => {
+    const { http, klarna } = service;
+    const code = await aDiscountCode(http);
+    const cart = await cartWith([{ unitPrice: 10_000 }]);
+    const session = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+    await klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 2, errorStatus: 503 });
+    const applied = await apply(cart.id, code);
+    expect(applied.status).toBe(200);
+    expect(applied.body).toMatchObject({ discount: { code, amount: 1000 }, klarna: { inSync: false } });
+    const atKlarna = await eventually(async () => {
+      const read = await klarna.control<{ data: { order_amount: number } }>(
+        'GET',
+        `/sessions/${session.body.sessionId}`,
+      );
+      return read.body.data.order_amount === 9000 ? read.body.data : undefined;
+    }, 20_000);
+    expect(atKlarna.order_amount).toBe(9000);
+  });
+
   describe('redemption', () => {
     /** A cart with the code applied, a shipping method, a session and the shopper's authorization. */
     async function authorizedCartWithCode(code: string) {
@@ -303,6 +322,29 @@ describe('discount codes', () => {
       await expect(
         database.query(`UPDATE discount_code SET redeemed_count = 2 WHERE code_key = $1`, [code.toLowerCase()]),
       ).rejects.toThrow(/discount_code_redeemed_count_check/);
+    });
+
+    it('refuses with CART_CHANGED when the last use went meanwhile, also while Klarna does not answer the push', async () => {
+      const { http, klarna } = service;
+      const code = await aDiscountCode(http, { maxRedemptions: 1 });
+      const first = await authorizedCartWithCode(code);
+      const second = await authorizedCartWithCode(code);
+      expect((await placeOrder(service, first.cart.id, first.token)).status).toBe(201);
+
+      await klarna.control('POST', '/faults', { operation: 'updateSession', failNext: 2, errorStatus: 503 });
+      const refused = await placeOrder(service, second.cart.id, second.token);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({
+        code: 'CART_CHANGED',
+        details: { changes: [{ code: 'DISCOUNT_CODE_REMOVED', discountCode: code, reason: 'exhausted' }] },
+      });
+      expect((await http.get<DiscountCart>(`/carts/${second.cart.id}`)).body).toMatchObject({ discount: null });
+      // The push failed; the retry brings Klarna's session to the cart without the code.
+      await eventually(async () => {
+        const read = await klarna.control<{ data: { order_amount: number } }>('GET', `/sessions/${second.sessionId}`);
+        return read.body.data.order_amount === 14_900 ? true : undefined;
+      }, 20_000);
+      expect((await codeView(code)).redemptions).toHaveLength(1);
     });
 
     it('redeems a code with 5 uses left exactly 5 times when 20 carts place at once; 15 get CART_CHANGED', async () => {
