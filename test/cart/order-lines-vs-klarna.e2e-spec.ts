@@ -59,9 +59,9 @@ const checkoutCart = market.chain((chosen) => {
       unitPrice: fc.integer({ min: 0, max: 2_000_000 }),
       rate,
     })
-    .map(({ rate: itemRate, ...fields }, index) => ({
+    .map(({ rate: itemRate, ...fields }) => ({
       ...fields,
-      reference: `sku-${index}`,
+      reference: 'sku',
       name: 'Item',
       taxRate: salesTaxModel ? 0 : itemRate,
       salesTaxRate: salesTaxModel ? itemRate : null,
