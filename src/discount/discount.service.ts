@@ -38,6 +38,9 @@ export class DiscountService {
   ) {}
 
   async putCode(code: string, dto: PutDiscountCodeDto): Promise<{ created: boolean; code: DiscountCodeView }> {
+    if (dto.validFrom && dto.validUntil && new Date(dto.validUntil) <= new Date(dto.validFrom)) {
+      throw new ValidationFailedError([{ field: 'validUntil', message: 'must be after validFrom' }]);
+    }
     const created = await this.prisma.$transaction(async (tx) => {
       const existing = await this.codes.find(tx, codeKey(code));
       if (existing && dto.maxRedemptions !== undefined && dto.maxRedemptions < existing.redeemedCount) {

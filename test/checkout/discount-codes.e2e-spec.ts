@@ -91,6 +91,12 @@ describe('discount codes', () => {
       expect(noAmounts.body).toMatchObject({ errors: [{ field: 'amounts' }] });
       const badScope = await service.http.put(`/discount-codes/${code}`, aDiscountCodeBody({ appliesTo: 'all' }), OPS);
       expect(badScope.body).toMatchObject({ errors: [{ field: 'appliesTo' }] });
+      const window = await service.http.put(
+        `/discount-codes/${code}`,
+        aDiscountCodeBody({ validFrom: '2027-01-01T00:00:00Z', validUntil: '2026-12-01T00:00:00Z' }),
+        OPS,
+      );
+      expect(window.body).toMatchObject({ errors: [{ field: 'validUntil' }] });
       expect((await service.http.put(`/discount-codes/${code}`, aDiscountCodeBody())).status).toBe(401);
       expect((await service.http.get(`/discount-codes/${code}`, OPS)).body).toMatchObject({
         code: 'DISCOUNT_CODE_NOT_FOUND',
