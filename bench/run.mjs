@@ -34,6 +34,7 @@ const PRODUCTS = [
   { reference: 'SKU-3003', name: 'Water bottle', unitPrice: 14_900 },
 ];
 const OPS_API_KEY = 'bench-ops-api-key-0123';
+const SHIPPING_METHOD = 'bench-home';
 
 /** Imports the benchmark's products and Sweden's tax rate through the service's operations API. */
 async function seedCatalog(serviceUrl) {
@@ -52,6 +53,19 @@ async function seedCatalog(serviceUrl) {
     }),
   });
   if (!response.ok) throw new Error(`catalog import answered ${response.status}: ${await response.text()}`);
+  // A cart with physical lines needs a shipping method to be placed (issue 13).
+  const shipping = await fetch(`${serviceUrl}/shipping-methods/${SHIPPING_METHOD}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${OPS_API_KEY}` },
+    body: JSON.stringify({
+      name: 'Home delivery',
+      countries: ['SE'],
+      prices: [{ currency: 'SEK', amount: 4900 }],
+      taxClass: 'standard',
+      active: true,
+    }),
+  });
+  if (!shipping.ok) throw new Error(`shipping method answered ${shipping.status}: ${await shipping.text()}`);
 }
 /** Quantities cycle 1..QUANTITY_CYCLE, so consecutive changes of one cart always differ (no accidental no-op). */
 const QUANTITY_CYCLE = 20;
@@ -272,6 +286,7 @@ async function runCheckout(serviceUrl, simulatorUrl, connections, durationS) {
     const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
     for (const product of PRODUCTS)
       await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { reference: product.reference, quantity: 1 }, 201);
+    await call(serviceUrl, 'PUT', `/carts/${cart.id}/shipping`, { methodId: SHIPPING_METHOD }, 200);
     const { body: session } = await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
     // The shopper approves in Klarna's widget: the simulator's control endpoint stands in for it.
     const { body: authorized } = await call(
@@ -705,7 +720,9 @@ function print(report) {
     ]),
   );
   if (report.checkout.length > 0) {
-    console.log('\ncheckout (whole flows: create cart, 3 items, session, authorize at the simulator, place order)');
+    console.log(
+      '\ncheckout (whole flows: create cart, 3 items, shipping method, session, authorize at the simulator, place order)',
+    );
     console.log(
       table(report.checkout, [
         ['shoppers', 'connections'],

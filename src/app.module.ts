@@ -6,6 +6,8 @@ import { loggerParams } from './common/logging.js';
 import { DatabaseModule } from './database/database.module.js';
 import { CartModule } from './cart/cart.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
+import { DiscountModule } from './discount/discount.module.js';
+import { ShippingModule } from './shipping/shipping.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KlarnaModule } from './klarna/klarna.module.js';
@@ -32,6 +34,8 @@ export class AppModule {
         JobsModule,
         KlarnaModule,
         CatalogModule,
+        ShippingModule,
+        DiscountModule,
         CartModule,
         OrderModule,
         WebhooksModule,

@@ -1,7 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { UuidParam } from '../common/validation.js';
+import { PatternParam, UuidParam } from '../common/validation.js';
+import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
+import { SelectShippingDto } from '../shipping/dto/shipping-method.dto.js';
+import type { ShippingOption } from '../shipping/shipping-rules.js';
 import type { KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
 import { CartService } from './cart.service.js';
 import type { CartView } from './cart.types.js';
@@ -59,6 +62,37 @@ export class CartController {
   @ApiOperation({ summary: "Set billing/shipping address and customer (only after the shopper's consent)" })
   setCustomer(@UuidParam('cartId') cartId: string, @Body() dto: PutCustomerDto): Promise<CartView> {
     return this.carts.setCustomer(cartId, dto);
+  }
+
+  @Get(':cartId/shipping-options')
+  @ApiOperation({ summary: "The shipping methods of the cart's market, priced for this cart (free over a threshold)" })
+  shippingOptions(
+    @UuidParam('cartId') cartId: string,
+  ): Promise<{ selected: string | null; options: (ShippingOption & { selected: boolean })[] }> {
+    return this.carts.shippingOptions(cartId);
+  }
+
+  @Put(':cartId/shipping')
+  @ApiOperation({ summary: 'Choose the shipping method: adds the shipping_fee line (422 SHIPPING_METHOD_UNAVAILABLE)' })
+  selectShipping(@UuidParam('cartId') cartId: string, @Body() dto: SelectShippingDto): Promise<CartView> {
+    return this.carts.selectShipping(cartId, dto.methodId);
+  }
+
+  @Post(':cartId/discount-codes')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Apply a discount code, replacing any other (422 DISCOUNT_CODE_INVALID with a reason)' })
+  applyDiscountCode(@UuidParam('cartId') cartId: string, @Body() dto: ApplyDiscountCodeDto): Promise<CartView> {
+    return this.carts.applyDiscountCode(cartId, dto.code);
+  }
+
+  @Delete(':cartId/discount-codes/:code')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove the discount code' })
+  removeDiscountCode(
+    @UuidParam('cartId') cartId: string,
+    @PatternParam('code', DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE, 64) code: string,
+  ): Promise<CartView> {
+    return this.carts.removeDiscountCode(cartId, code);
   }
 
   @Post(':cartId/klarna-session')

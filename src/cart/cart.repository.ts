@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { CartItemRecord, CartRecord, CustomerData } from './cart.types.js';
+import type { AddedLine } from './checkout-lines.js';
+
+const CART_COLUMNS = Prisma.sql`id, status, version, purchase_country, purchase_currency, locale, customer,
+  shipping_method_id, shipping_line, discount_code, discount_lines`;
+
+/** What the cart's shipping and discount choice write. */
+export type CheckoutChoice = Pick<CartRecord, 'shippingMethodId' | 'shippingLine' | 'discountCode' | 'discountLines'>;
 
 type NewItem = Omit<CartItemRecord, 'id' | 'position'>;
 
@@ -13,6 +20,10 @@ interface CartRow {
   purchase_currency: string;
   locale: string;
   customer: CustomerData | null;
+  shipping_method_id: string | null;
+  shipping_line: AddedLine | null;
+  discount_code: string | null;
+  discount_lines: AddedLine[];
 }
 
 const toCart = (row: CartRow): CartRecord => ({
@@ -23,6 +34,10 @@ const toCart = (row: CartRow): CartRecord => ({
   purchaseCurrency: row.purchase_currency,
   locale: row.locale,
   customer: row.customer,
+  shippingMethodId: row.shipping_method_id,
+  shippingLine: row.shipping_line,
+  discountCode: row.discount_code,
+  discountLines: row.discount_lines,
 });
 
 const ITEM_COLUMNS = Prisma.sql`id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
@@ -68,12 +83,24 @@ export class CartRepository {
     market: Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale'>,
   ): Promise<CartRecord> {
     const cart = await db.cart.create({ data: market });
-    return { ...cart, customer: null };
+    return {
+      id: cart.id,
+      status: cart.status,
+      version: cart.version,
+      purchaseCountry: cart.purchaseCountry,
+      purchaseCurrency: cart.purchaseCurrency,
+      locale: cart.locale,
+      customer: null,
+      shippingMethodId: null,
+      shippingLine: null,
+      discountCode: null,
+      discountLines: [],
+    };
   }
 
   async find(db: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
     const [row] = await db.$queryRaw<CartRow[]>`
-      SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart WHERE id = ${cartId}::uuid`;
+      SELECT ${CART_COLUMNS} FROM cart WHERE id = ${cartId}::uuid`;
     return row ? toCart(row) : null;
   }
 
@@ -81,7 +108,7 @@ export class CartRepository {
   async lockForChange(tx: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
     const [row] = await tx.$queryRaw<CartRow[]>`
       UPDATE cart SET version = version + 1, updated_at = now() WHERE id = ${cartId}::uuid
-      RETURNING id, status, version, purchase_country, purchase_currency, locale, customer`;
+      RETURNING ${CART_COLUMNS}`;
     return row ? toCart(row) : null;
   }
 
@@ -95,8 +122,7 @@ export class CartRepository {
   /** Takes the cart's row lock without changing it (pushes and orders serialise on it). */
   async lock(tx: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
     const [row] = await tx.$queryRaw<CartRow[]>`
-      SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart
-      WHERE id = ${cartId}::uuid FOR UPDATE`;
+      SELECT ${CART_COLUMNS} FROM cart WHERE id = ${cartId}::uuid FOR UPDATE`;
     return row ? toCart(row) : null;
   }
 
@@ -147,5 +173,15 @@ export class CartRepository {
       where: { id: cartId },
       data: { ...rest, ...(customer ? { customer: customer as Prisma.InputJsonValue } : {}) },
     });
+  }
+
+  /** Writes the cart's shipping method, discount code and the lines they were priced at. */
+  async writeCheckoutChoice(tx: PrismaTransaction, cartId: string, choice: CheckoutChoice): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE cart SET shipping_method_id = ${choice.shippingMethodId},
+        shipping_line = ${choice.shippingLine === null ? null : JSON.stringify(choice.shippingLine)}::jsonb,
+        discount_code = ${choice.discountCode}, discount_lines = ${JSON.stringify(choice.discountLines)}::jsonb,
+        updated_at = now()
+      WHERE id = ${cartId}::uuid`;
   }
 }

@@ -1,17 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { CartQueue } from './cart-queue.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors.js';
+import {
+  ConflictError,
+  DiscountCodeInvalidError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationFailedError,
+} from '../common/errors.js';
 import { Catalog } from '../catalog/catalog.js';
 import type { Market, PricedItems } from '../catalog/catalog.types.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
-import { checkMarket } from '../klarna/klarna-markets.js';
+import { DiscountService } from '../discount/discount.service.js';
+import { codeKey, refusalOf } from '../discount/discount-rules.js';
+import { checkMarket, SALES_TAX_MARKETS } from '../klarna/klarna-markets.js';
+import { ShippingService } from '../shipping/shipping.service.js';
+import type { ShippingOption } from '../shipping/shipping-rules.js';
 import type { KlarnaSessionIntent } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
 import type { SessionCart } from '../klarna-session/session-cart.js';
 import { priceLines, salesTaxLines, type LineChange, type LinePrice, type WantedLine } from './cart-pricing.js';
-import { CartRepository } from './cart.repository.js';
+import { CartRepository, type CheckoutChoice } from './cart.repository.js';
+import { discountLines, itemsAmount, shippingFeeLine, type AddedLine } from './checkout-lines.js';
 import type { CartItemRecord, CartNotice, CartRecord, CartView, CustomerData } from './cart.types.js';
 import type { AddCartItemDto, UpdateCartItemDto } from './dto/cart-item.dto.js';
 import type { CreateCartDto, UpdateCartDto } from './dto/cart.dto.js';
@@ -24,6 +35,8 @@ interface Wanted {
   lines: WantedLine[];
   /** The reference the request named: it must be sold (422), and its quantity within its limit (400). */
   requested?: string;
+  /** The request chose the shipping method (it must be available: 422) or the discount code (it must apply: 422). */
+  chose?: 'shipping' | 'discount';
 }
 
 type Change = (cart: CartRecord, items: CartItemRecord[]) => Wanted;
@@ -44,6 +57,8 @@ export class CartService {
     private readonly carts: CartRepository,
     private readonly klarnaSessions: KlarnaSessionService,
     private readonly catalog: Catalog,
+    private readonly shipping: ShippingService,
+    private readonly discounts: DiscountService,
     private readonly config: AppConfig,
     private readonly queue: CartQueue,
   ) {
@@ -108,6 +123,62 @@ export class CartService {
     });
   }
 
+  /** GET /carts/:id/shipping-options: the methods the cart's market offers, priced for this cart. */
+  async shippingOptions(
+    cartId: string,
+  ): Promise<{ selected: string | null; options: (ShippingOption & { selected: boolean })[] }> {
+    const cart = await this.carts.find(this.prisma, cartId);
+    if (!cart) throw cartNotFound(cartId);
+    const items = await this.carts.items(this.prisma, cartId);
+    const options = await this.shipping.optionsFor(
+      this.prisma,
+      { country: cart.purchaseCountry, currency: cart.purchaseCurrency },
+      itemsAmount(items),
+    );
+    return {
+      selected: cart.shippingMethodId,
+      options: options.map((option) => ({ ...option, selected: option.methodId === cart.shippingMethodId })),
+    };
+  }
+
+  /** PUT /carts/:id/shipping: one method per cart; a method the market does not offer is 422. */
+  selectShipping(cartId: string, methodId: string): Promise<CartView> {
+    return this.change(cartId, (cart, items) => ({
+      cart: { ...cart, shippingMethodId: methodId },
+      lines: items.map(wantedOf),
+      chose: 'shipping',
+    }));
+  }
+
+  /**
+   * POST /carts/:id/discount-codes: one code per cart (a second replaces the first). A code that does not apply
+   * is 422 DISCOUNT_CODE_INVALID with nothing written, and counts as a failed attempt of this cart.
+   */
+  async applyDiscountCode(cartId: string, code: string): Promise<CartView> {
+    this.discounts.assertAttemptsLeft(cartId);
+    try {
+      return await this.change(cartId, (cart, items) => ({
+        cart: { ...cart, discountCode: code },
+        lines: items.map(wantedOf),
+        chose: 'discount',
+      }));
+    } catch (error) {
+      if (error instanceof DiscountCodeInvalidError) this.discounts.recordFailedAttempt(cartId);
+      throw error;
+    }
+  }
+
+  /** DELETE /carts/:id/discount-codes/:code: removing a code the cart does not carry changes nothing. */
+  removeDiscountCode(cartId: string, code: string): Promise<CartView> {
+    return this.change(cartId, (cart, items) => ({
+      cart:
+        cart.discountCode !== null && codeKey(cart.discountCode) === codeKey(code)
+          ? { ...cart, discountCode: null, discountLines: [] }
+          : cart,
+      lines: items.map(wantedOf),
+    }));
+  }
+
   /** POST /carts/:id/klarna-session: the cart is priced again first, so the session starts at today's prices. */
   async openKlarnaSession(
     cartId: string,
@@ -167,6 +238,24 @@ export class CartService {
     return this.repricedUnderLock(tx, cartId);
   }
 
+  /**
+   * The order module found the cart's code used up while placing (the last use was taken meanwhile): inside its
+   * transaction, the cart loses the code, is re-priced without it and pushed to Klarna; the shopper reauthorizes.
+   */
+  async dropDiscountCode(tx: PrismaTransaction, cartId: string): Promise<CartNotice[]> {
+    const locked = await this.carts.lock(tx, cartId);
+    if (!locked?.discountCode) return [];
+    const items = await this.carts.items(tx, cartId);
+    const choice = await this.priceChoice(tx, { ...locked, discountCode: null }, items);
+    const cart = { ...locked, ...choice.choice, version: await this.carts.bumpVersion(tx, cartId) };
+    await this.carts.writeCheckoutChoice(tx, cartId, choice.choice);
+    await this.klarnaSessions.syncCart(tx, sessionCart(cart, totalsOf(cart, items)));
+    return [
+      { code: 'DISCOUNT_CODE_REMOVED', discountCode: locked.discountCode, reason: 'exhausted' },
+      ...choice.removed,
+    ];
+  }
+
   /** An order is being placed: the cart refuses every change (ORDER_IN_PROGRESS) until the outcome is known. */
   async beginPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
     await this.carts.updateCart(tx, cartId, { status: 'placing' });
@@ -204,7 +293,10 @@ export class CartService {
     return { cart, sessionCart: sessionCart(cart, totalsOf(cart, items)) };
   }
 
-  /** Locks the cart and prices its lines again; a difference is written (and counted in the version) and pushed. */
+  /**
+   * Locks the cart and prices its lines, shipping fee and discount again; a difference is written (and counted in
+   * the version) and pushed.
+   */
   private async repricedUnderLock(
     tx: PrismaTransaction,
     cartId: string,
@@ -213,30 +305,85 @@ export class CartService {
     const locked = await this.carts.lock(tx, cartId);
     if (!locked) throw cartNotFound(cartId);
     const items = await this.carts.items(tx, cartId);
-    if (items.length === 0 || locked.status === 'ordered' || locked.status === 'placing') {
-      return { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };
+    const unchanged = { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };
+    if (locked.status === 'ordered' || locked.status === 'placing') return unchanged;
+    let written = items;
+    let lineChanges: LineChange[] = [];
+    if (items.length > 0) {
+      const priced = await this.price(
+        tx,
+        locked,
+        items.map((item) => item.reference),
+        prefetched,
+      );
+      const { lines, changes } = priceLines(
+        items.map(wantedOf),
+        priced,
+        marketOf(locked),
+        this.config.maxLineQuantity,
+        previousPrices(items),
+      );
+      if (changes.length > 0) {
+        written = await this.writeLines(tx, cartId, items, lines);
+        lineChanges = changes;
+      }
     }
-    const priced = await this.price(
-      tx,
-      locked,
-      items.map((item) => item.reference),
-      prefetched,
-    );
-    const { lines, changes } = priceLines(
-      items.map(wantedOf),
-      priced,
-      marketOf(locked),
-      this.config.maxLineQuantity,
-      previousPrices(items),
-    );
-    if (changes.length === 0) {
-      return { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };
-    }
-    const cart = { ...locked, version: await this.carts.bumpVersion(tx, cartId) };
-    const written = await this.writeLines(tx, cartId, items, lines);
+    const { choice, removed } = await this.priceChoice(tx, locked, written);
+    const choiceChanges = [...removed, ...choiceChangesOf(locked, choice)];
+    if (lineChanges.length === 0 && choiceChanges.length === 0) return unchanged;
+    const cart = { ...locked, ...choice, version: await this.carts.bumpVersion(tx, cartId) };
+    if (!sameChoice(locked, choice)) await this.carts.writeCheckoutChoice(tx, cartId, choice);
     const totals = totalsOf(cart, written);
     await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
-    return { cart, sessionCart: sessionCart(cart, totals), changes: changes.map(noticeOf) };
+    return { cart, sessionCart: sessionCart(cart, totals), changes: [...lineChanges.map(noticeOf), ...choiceChanges] };
+  }
+
+  /**
+   * Prices the cart's shipping method and discount code for its market and lines. One that no longer applies is
+   * dropped with a notice, unless the request chose it: then 422, and nothing is written.
+   */
+  private async priceChoice(
+    tx: PrismaTransaction,
+    cart: CartRecord,
+    items: CartItemRecord[],
+    chose?: Wanted['chose'],
+  ): Promise<{ choice: CheckoutChoice; removed: CartNotice[] }> {
+    const { purchaseCountry: country, purchaseCurrency: currency } = cart;
+    const salesTaxModel = SALES_TAX_MARKETS.has(country);
+    const amount = itemsAmount(items);
+    const removed: CartNotice[] = [];
+    let shippingMethodId = cart.shippingMethodId;
+    let shippingLine: AddedLine | null = null;
+    if (shippingMethodId !== null) {
+      const option = await this.shipping.optionFor(tx, shippingMethodId, { country, currency }, amount);
+      if (option) {
+        shippingLine = shippingFeeLine(option, salesTaxModel);
+      } else if (chose === 'shipping') {
+        throw new UnprocessableError(
+          'SHIPPING_METHOD_UNAVAILABLE',
+          `Shipping method ${shippingMethodId} is not available for ${country} / ${currency}`,
+        );
+      } else {
+        removed.push({ code: 'SHIPPING_METHOD_REMOVED', methodId: shippingMethodId, reason: 'unavailable' });
+        shippingMethodId = null;
+      }
+    }
+    let discountCode = cart.discountCode;
+    let lines: AddedLine[] = [];
+    if (discountCode !== null) {
+      const code = await this.discounts.find(tx, discountCode);
+      const refusal = refusalOf(code, { currency, itemsAmount: amount }, new Date());
+      if (code && refusal === undefined) {
+        discountCode = code.code;
+        lines = discountLines(code, currency, items, shippingLine, salesTaxModel);
+      } else if (chose === 'discount') {
+        throw new DiscountCodeInvalidError(refusal ?? 'unknown');
+      } else {
+        removed.push({ code: 'DISCOUNT_CODE_REMOVED', discountCode, reason: refusal ?? 'unknown' });
+        discountCode = null;
+      }
+    }
+    return { choice: { shippingMethodId, shippingLine, discountCode, discountLines: lines }, removed };
   }
 
   private change(cartId: string, apply: Change): Promise<CartView> {
@@ -265,14 +412,18 @@ export class CartService {
         previousPrices(items),
         wanted.requested,
       );
-      const { cart } = wanted;
-      if (cart !== locked) await this.carts.updateCart(tx, cartId, marketAndCustomerChanges(locked, cart));
+      if (wanted.cart !== locked) {
+        await this.carts.updateCart(tx, cartId, marketAndCustomerChanges(locked, wanted.cart));
+      }
       const written = await this.writeLines(tx, cartId, items, lines);
+      const { choice, removed } = await this.priceChoice(tx, wanted.cart, written, wanted.chose);
+      const cart = { ...wanted.cart, ...choice };
+      if (!sameChoice(locked, choice)) await this.carts.writeCheckoutChoice(tx, cartId, choice);
       const totals = totalsOf(cart, written);
       const errors = checkOrder(totals);
       if (errors.length > 0) throw new ValidationFailedError(errors);
       const klarna = await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
-      return toView(cart, written, totals, klarna, changes.map(noticeOf));
+      return toView(cart, written, totals, klarna, [...changes.map(noticeOf), ...removed]);
     }, this.transactionOptions);
     // Authorizations this change made stale (or expired, with a new session) are released at Klarna.
     if (view.klarna && ((view.klarna.action !== 'load' && view.klarna.action !== 'none') || view.klarna.syncError)) {
@@ -449,9 +600,71 @@ function cartLocked(cartId: string): ConflictError {
   return new ConflictError('CART_LOCKED', `Cart ${cartId} is already ordered and can no longer change`);
 }
 
-/** The cart's Klarna lines: its items, then the sales-tax lines of a sales-tax market. */
+/** The cart's Klarna lines: its items, the shipping fee, the discount, then the sales-tax lines (US). */
 function totalsOf(cart: CartRecord, items: CartItemRecord[]): OrderTotals {
-  return computeOrder([...items, ...salesTaxLines(items)], cart.purchaseCountry);
+  const lines = [...items, ...(cart.shippingLine ? [cart.shippingLine] : []), ...cart.discountLines];
+  return computeOrder([...lines, ...salesTaxLines(lines)], cart.purchaseCountry);
+}
+
+function sameChoice(cart: CheckoutChoice, choice: CheckoutChoice): boolean {
+  return (
+    cart.shippingMethodId === choice.shippingMethodId &&
+    cart.discountCode === choice.discountCode &&
+    sameLines(cart.shippingLine ? [cart.shippingLine] : [], choice.shippingLine ? [choice.shippingLine] : []) &&
+    sameLines(cart.discountLines, choice.discountLines)
+  );
+}
+
+const ADDED_LINE_FIELDS: readonly (keyof AddedLine)[] = [
+  'type',
+  'reference',
+  'name',
+  'quantity',
+  'unitPrice',
+  'taxRate',
+  'salesTaxRate',
+  'totalDiscountAmount',
+];
+
+/** Field by field: the stored lines come back from JSONB with their keys in another order. */
+function sameLines(a: readonly AddedLine[], b: readonly AddedLine[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((line, index) => ADDED_LINE_FIELDS.every((field) => (line[field] ?? null) === (b[index][field] ?? null)))
+  );
+}
+
+const totalOf = (lines: readonly AddedLine[]) => lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
+
+/** What moved in a kept shipping method or discount code since the shopper last saw the cart. */
+function choiceChangesOf(before: CheckoutChoice, after: CheckoutChoice): CartNotice[] {
+  const changes: CartNotice[] = [];
+  if (
+    before.shippingLine &&
+    after.shippingLine &&
+    after.shippingMethodId !== null &&
+    !sameLines([before.shippingLine], [after.shippingLine])
+  ) {
+    changes.push({
+      code: 'SHIPPING_FEE_CHANGED',
+      methodId: after.shippingMethodId,
+      amountBefore: before.shippingLine.unitPrice,
+      amount: after.shippingLine.unitPrice,
+    });
+  }
+  if (
+    before.discountCode !== null &&
+    after.discountCode !== null &&
+    !sameLines(before.discountLines, after.discountLines)
+  ) {
+    changes.push({
+      code: 'DISCOUNT_CHANGED',
+      discountCode: after.discountCode,
+      amountBefore: -totalOf(before.discountLines),
+      amount: -totalOf(after.discountLines),
+    });
+  }
+  return changes;
 }
 
 function sessionCart(cart: CartRecord, totals: OrderTotals): SessionCart {
@@ -489,6 +702,15 @@ function toView(
     purchaseCountry: cart.purchaseCountry,
     purchaseCurrency: cart.purchaseCurrency,
     locale: cart.locale,
+    shipping: cart.shippingLine
+      ? {
+          methodId: cart.shippingLine.reference,
+          name: cart.shippingLine.name,
+          amount: cart.shippingLine.unitPrice,
+          taxRate: cart.shippingLine.salesTaxRate ?? cart.shippingLine.taxRate,
+        }
+      : null,
+    discount: cart.discountCode ? { code: cart.discountCode, amount: -totalOf(cart.discountLines) } : null,
     items: items.map((item, index) => {
       const { position: _position, ...fields } = item;
       return {

@@ -1,22 +1,8 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Res,
-  UseGuards,
-  type PipeTransform,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ValidationFailedError } from '../common/errors.js';
 import { OpsApiKeyGuard } from '../common/ops-api-key.guard.js';
+import { PatternParam } from '../common/validation.js';
 import type { ImportResult, ProductPage, StorefrontProduct, TaxRateInput } from './catalog.types.js';
 import { CatalogService, type ProductView } from './catalog.service.js';
 import { ListProductsQueryDto, MarketQueryDto } from './dto/market-query.dto.js';
@@ -33,19 +19,6 @@ import {
 /** The import also takes CSV: the one route excepted from "JSON bodies only" (see app.factory.ts). */
 export const CATALOG_IMPORT_ROUTE = 'POST /catalog/import';
 export const CSV_CONTENT_TYPE = /^text\/csv\b/i;
-
-/** A path parameter checked by a pattern; anything else is a 400 naming the parameter. */
-function PatternParam(name: string, pattern: RegExp, rule: string, maxLength: number): ParameterDecorator {
-  const pipe: PipeTransform<string, string> = {
-    transform(value: string) {
-      if (value.length > maxLength || !pattern.test(value)) {
-        throw new ValidationFailedError([{ field: name, message: rule }]);
-      }
-      return value;
-    },
-  };
-  return Param(name, pipe);
-}
 
 const ReferenceParam = () => PatternParam('reference', REFERENCE_PATTERN, REFERENCE_RULE, 255);
 

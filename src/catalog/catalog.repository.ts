@@ -86,6 +86,14 @@ export class CatalogRepository {
       LIMIT ${limit}`;
   }
 
+  /** The rates of `taxClasses` in `country` (basis points), by tax class; a class without one is absent. */
+  async taxRates(db: PrismaTransaction, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
+    if (taxClasses.length === 0) return new Map();
+    const rows = await db.$queryRaw<{ tax_class: string; rate: number }[]>`
+      SELECT tax_class, rate FROM catalog_tax_rate WHERE country = ${country} AND tax_class = ANY(${[...taxClasses]}::text[])`;
+    return new Map(rows.map((row) => [row.tax_class, row.rate]));
+  }
+
   async findProducts(db: PrismaTransaction, references: readonly string[]): Promise<Map<string, ProductRecord>> {
     const rows = await db.$queryRaw<ProductRow[]>`
       SELECT p.id, p.reference, p.name, p.names, p.type::text AS type, p.tax_class, p.image_url, p.product_url,

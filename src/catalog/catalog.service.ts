@@ -120,8 +120,16 @@ export class CatalogService {
     });
   }
 
+  /**
+   * The rates of `taxClasses` in `country` from the catalog's tax table (also with CATALOG_URL: shipping methods
+   * are taxed from it), by tax class.
+   */
+  taxRates(db: PrismaTransaction, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
+    return this.repository.taxRates(db, country, taxClasses);
+  }
+
+  /** Also with CATALOG_URL: the shop's catalog prices products, but shipping methods are taxed from this table. */
   async putTaxRate(taxRate: TaxRateInput): Promise<{ created: boolean; taxRate: TaxRateInput }> {
-    this.requireOwnCatalog();
     if (!KLARNA_MARKETS[taxRate.country]) {
       throw new ValidationFailedError([{ field: 'country', message: 'must be a country Klarna sells in' }]);
     }

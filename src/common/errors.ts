@@ -18,6 +18,8 @@ export abstract class DomainError extends Error {
   retryAfterSeconds?: number;
   /** Machine-readable detail of the refusal, answered as `details` (e.g. the lines CART_CHANGED changed). */
   details?: unknown;
+  /** Why, as one machine-readable word, answered as `reason` (e.g. DISCOUNT_CODE_INVALID `expired`). */
+  reason?: string;
 
   constructor(message: string) {
     super(message);
@@ -40,7 +42,9 @@ export class NotFoundError extends DomainError {
       | 'NO_KLARNA_SESSION'
       | 'ORDER_NOT_FOUND'
       | 'PRODUCT_NOT_FOUND'
-      | 'CAPTURE_NOT_FOUND',
+      | 'CAPTURE_NOT_FOUND'
+      | 'SHIPPING_METHOD_NOT_FOUND'
+      | 'DISCOUNT_CODE_NOT_FOUND',
     message: string,
   ) {
     super(message);
@@ -60,7 +64,8 @@ export class ConflictError extends DomainError {
       | 'ORDER_NOT_MODIFIABLE'
       | 'ORDER_NOT_CAPTURABLE'
       | 'ORDER_NOT_REFUNDABLE'
-      | 'TOKENIZATION_NOT_REQUESTED',
+      | 'TOKENIZATION_NOT_REQUESTED'
+      | 'SHIPPING_REQUIRED',
     message: string,
     correlationId?: string,
   ) {
@@ -71,7 +76,8 @@ export class ConflictError extends DomainError {
 
 export class UnprocessableError extends DomainError {
   constructor(
-    readonly code: 'AUTHORIZATION_INVALID' | 'KLARNA_REJECTED' | 'IDEMPOTENCY_KEY_REUSED',
+    readonly code:
+      'AUTHORIZATION_INVALID' | 'KLARNA_REJECTED' | 'IDEMPOTENCY_KEY_REUSED' | 'SHIPPING_METHOD_UNAVAILABLE',
     message: string,
     correlationId?: string,
   ) {
@@ -170,5 +176,22 @@ export class CartChangedError extends DomainError {
   constructor(changes: object[]) {
     super('The cart changed since it was authorized (prices or availability); review it and authorize again');
     this.details = { changes };
+  }
+}
+
+/** A discount code that does not apply to the cart; `reason` says why. Nothing is written. */
+export class DiscountCodeInvalidError extends DomainError {
+  readonly code = 'DISCOUNT_CODE_INVALID';
+  constructor(override readonly reason: string) {
+    super(`The discount code does not apply (${reason})`);
+  }
+}
+
+/** Too many failed discount-code attempts on one cart: codes must not be guessable by brute force. */
+export class TooManyAttemptsError extends DomainError {
+  readonly code = 'TOO_MANY_ATTEMPTS';
+  constructor(retryAfterSeconds: number) {
+    super(`Too many invalid discount codes for this cart; try again in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -13,6 +13,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   ORDER_NOT_FOUND: 404,
   PRODUCT_NOT_FOUND: 404,
   CAPTURE_NOT_FOUND: 404,
+  SHIPPING_METHOD_NOT_FOUND: 404,
+  DISCOUNT_CODE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CART_LOCKED: 409,
   CART_EMPTY: 409,
@@ -26,13 +28,17 @@ const STATUS_BY_CODE: Record<string, number> = {
   ORDER_NOT_CAPTURABLE: 409,
   ORDER_NOT_REFUNDABLE: 409,
   TOKENIZATION_NOT_REQUESTED: 409,
+  SHIPPING_REQUIRED: 409,
   AUTHORIZATION_INVALID: 422,
   KLARNA_REJECTED: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   UNKNOWN_PRODUCT: 422,
   NOT_SOLD_IN_MARKET: 422,
+  SHIPPING_METHOD_UNAVAILABLE: 422,
+  DISCOUNT_CODE_INVALID: 422,
   RATE_LIMITED: 429,
   CART_BUSY: 429,
+  TOO_MANY_ATTEMPTS: 429,
   CATALOG_EXTERNAL: 501,
   KLARNA_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
@@ -51,6 +57,8 @@ export interface ErrorBody {
   correlationId?: string;
   /** Machine-readable detail of a refusal, e.g. `{ changes }` of CART_CHANGED. */
   details?: unknown;
+  /** One word saying why, e.g. `expired` of DISCOUNT_CODE_INVALID. */
+  reason?: string;
 }
 
 /**
@@ -116,6 +124,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (exception.errors) body.errors = exception.errors;
       if (exception.correlationId) body.correlationId = exception.correlationId;
       if (exception.details !== undefined) body.details = exception.details;
+      if (exception.reason !== undefined) body.reason = exception.reason;
       return [STATUS_BY_CODE[exception.code] ?? 500, body];
     }
     // Nest hands Fastify's own refusals (body too large, bad JSON) over as HttpExceptions caused by them.

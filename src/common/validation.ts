@@ -1,4 +1,4 @@
-import { Param, ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Param, ParseUUIDPipe, ValidationPipe, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { ValidationFailedError, type FieldError } from './errors.js';
 
 /** The one global ValidationPipe: unknown fields refused, payloads turned into their DTO classes. */
@@ -61,4 +61,17 @@ export function UuidParam(name: string): ParameterDecorator {
       exceptionFactory: () => new ValidationFailedError([{ field: name, message: 'must be a UUID' }]),
     }),
   );
+}
+
+/** A path parameter checked by a pattern; anything else is a 400 naming the parameter. */
+export function PatternParam(name: string, pattern: RegExp, rule: string, maxLength: number): ParameterDecorator {
+  const pipe: PipeTransform<string, string> = {
+    transform(value: string) {
+      if (value.length > maxLength || !pattern.test(value)) {
+        throw new ValidationFailedError([{ field: name, message: rule }]);
+      }
+      return value;
+    },
+  };
+  return Param(name, pipe);
 }

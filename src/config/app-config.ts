@@ -78,6 +78,8 @@ export class AppConfig {
   };
   /** Largest quantity of a cart line when the product sets no `maxQuantity` of its own. */
   readonly maxLineQuantity: number;
+  /** A cart with physical lines needs a shipping method to be placed (409 SHIPPING_REQUIRED). */
+  readonly shippingRequired: boolean;
   /** Fastify's `trustProxy`: false (default), true, a hop count, or addresses/CIDRs of trusted proxies. */
   readonly trustProxy: boolean | number | string;
   /** Requests per client IP (per cart for sessions) per window, in-process per instance; 0 turns a limit off. */
@@ -171,6 +173,7 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(50) @Max(60_000) CATALOG_TIMEOUT_MS?: number;
   @IsOptional() @IsInt() @Min(0) @Max(3_600_000) CATALOG_CACHE_MS?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) MAX_LINE_QUANTITY?: number;
+  @IsOptional() @IsIn(['true', 'false']) SHIPPING_REQUIRED?: string;
   @IsOptional()
   @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
     message: 'TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses/CIDRs',
@@ -370,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       cacheMs: variables.CATALOG_CACHE_MS ?? 30_000,
     },
     maxLineQuantity: variables.MAX_LINE_QUANTITY ?? 99,
+    shippingRequired: variables.SHIPPING_REQUIRED !== 'false',
     trustProxy: parseTrustProxy(variables.TRUST_PROXY),
     rateLimit: {
       windowMs: variables.RATE_LIMIT_WINDOW_MS ?? 60_000,

@@ -21,6 +21,7 @@ import { KlarnaGateway } from '../klarna/klarna-gateway.js';
 import { withKlarnaRetries } from '../klarna/klarna-retry.js';
 import type { KlarnaManagedOrder, KlarnaOrderData, PlacedKlarnaOrder } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
+import { DiscountService } from '../discount/discount.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { recordKlarnaOrder } from './klarna-order-sync.js';
 import { autoCaptureFor, remainingAuthorized } from './order-management-rules.js';
@@ -79,6 +80,7 @@ export class OrderService {
     private readonly orders: OrderRepository,
     private readonly carts: CartService,
     private readonly klarnaSessions: KlarnaSessionService,
+    private readonly discounts: DiscountService,
     private readonly klarna: KlarnaGateway,
     private readonly jobs: JobQueueService,
     private readonly metrics: MetricsService,
@@ -452,6 +454,24 @@ export class OrderService {
       return { kind: 'refused', error: new CartChangedError(repriced.changes) };
     }
     const { orderData } = repriced.sessionCart;
+    if (
+      this.config.shippingRequired &&
+      repriced.cart.shippingMethodId === null &&
+      orderData.orderLines.some((line) => line.type === 'physical')
+    ) {
+      return {
+        kind: 'refused',
+        error: new ConflictError('SHIPPING_REQUIRED', 'The cart has physical items: choose a shipping method first'),
+      };
+    }
+    // The code's use is taken here, with the order row: the row lock of that UPDATE decides a race for the last
+    // use, and a placement that lost it re-prices the cart without the code (the shopper reauthorizes).
+    const { discountCode } = repriced.cart;
+    if (discountCode !== null && !(await this.discounts.takeUse(tx, discountCode))) {
+      const changes = await this.carts.dropDiscountCode(tx, cartId);
+      this.logger.log({ event: 'order.discount_exhausted', cartId });
+      return { kind: 'refused', error: new CartChangedError(changes) };
+    }
     const orderId = randomUUID();
     const order = await this.orders.createPlacing(tx, {
       id: orderId,
@@ -464,6 +484,17 @@ export class OrderService {
       orderLines: orderData.orderLines,
       autoCapture: autoCaptureFor(this.config.klarna.autoCapture, orderData.orderLines),
     });
+    if (discountCode !== null) {
+      await this.discounts.recordRedemption(tx, {
+        code: discountCode,
+        orderId,
+        cartId,
+        amount: -orderData.orderLines
+          .filter((line) => line.type === 'discount')
+          .reduce((sum, line) => sum + line.totalAmount, 0),
+        currency: orderData.purchaseCurrency,
+      });
+    }
     await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
     return { kind: 'place', order, authorization, orderData };
@@ -597,6 +628,8 @@ export class OrderService {
   ): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.orders.failPlacement(tx, order.id, failure))) return;
+      // Klarna made no order: the discount code's use goes back (a cancelled order keeps it; README).
+      await this.discounts.releaseForFailedOrder(tx, order.id);
       await this.carts.endFailedPlacement(tx, order.cartId);
       if (order.authorizationId) {
         await this.klarnaSessions.setAuthorizationStatus(tx, order.authorizationId, authorizationStatus);

@@ -158,12 +158,37 @@ describe("the shop's own catalog over HTTP (CATALOG_URL)", () => {
     for (const response of [
       await service.http.put<ErrorBody>('/catalog/products/SKU-1', aProduct(), OPS),
       await service.http.patch<ErrorBody>('/catalog/products/SKU-1', { active: false }, OPS),
-      await service.http.put<ErrorBody>('/catalog/tax-rates/SE/standard', { rate: 2500 }, OPS),
       await service.http.post<ErrorBody>('/catalog/import', [], OPS),
     ]) {
       expect(response.status).toBe(501);
       expect(response.body.code).toBe('CATALOG_EXTERNAL');
     }
+  });
+
+  it('keeps the tax table manageable: shipping methods are taxed from it (issue 13)', async () => {
+    const taxRate = await service.http.put('/catalog/tax-rates/SE/shipping', { rate: 2500 }, OPS);
+    expect([200, 201]).toContain(taxRate.status);
+    const method = `ship-${Date.now().toString(36)}`;
+    await service.http.put(
+      `/shipping-methods/${method}`,
+      {
+        name: 'Home',
+        countries: ['SE'],
+        prices: [{ currency: 'SEK', amount: 4900 }],
+        taxClass: 'shipping',
+        active: true,
+      },
+      OPS,
+    );
+    const cart = await service.http.post<{ id: string }>('/carts', {
+      purchaseCountry: 'SE',
+      purchaseCurrency: 'SEK',
+      locale: 'sv-SE',
+    });
+    const options = await service.http.get<{ options: { methodId: string; taxRate: number }[] }>(
+      `/carts/${cart.body.id}/shipping-options`,
+    );
+    expect(options.body.options).toContainEqual(expect.objectContaining({ methodId: method, taxRate: 2500 }));
   });
 
   it('still checks the market before asking the shop', async () => {

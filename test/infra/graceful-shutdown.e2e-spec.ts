@@ -64,6 +64,8 @@ describe('graceful shutdown of the built service (SIGTERM)', () => {
     const carts = [];
     for (let index = 0; index < CHANGES_IN_FLIGHT / 2; index++) carts.push((await createCartWithSession(http)).cart);
     const { cart: buyer, session } = await createCartWithSession(http);
+    // Physical lines need a shipping method (SHIPPING_REQUIRED, on by default); the demo data has one for SE.
+    expect((await http.put(`/carts/${buyer.id}/shipping`, { methodId: 'se-home' })).status).toBe(200);
     const token = await klarna.authorize(session.sessionId);
 
     await klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 1500 });
