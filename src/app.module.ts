@@ -9,6 +9,7 @@ import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KlarnaModule } from './klarna/klarna.module.js';
+import { EventsModule } from './events/events.module.js';
 import { OrderModule } from './order/order.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         KlarnaModule,
         CatalogModule,
         CartModule,
+        EventsModule,
         OrderModule,
         WebhooksModule,
         RetentionModule,

@@ -5,7 +5,7 @@ import { Catalog } from '../catalog/catalog.js';
 import type { Market, PricedItems } from '../catalog/catalog.types.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
 import { checkMarket } from '../klarna/klarna-markets.js';
-import type { KlarnaSessionIntent } from '../klarna/klarna.types.js';
+import type { KlarnaAddress, KlarnaSessionIntent } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
 import type { SessionCart } from '../klarna-session/session-cart.js';
@@ -52,6 +52,11 @@ export class CartService {
     assertMarket(dto.purchaseCountry, dto.purchaseCurrency, dto.locale);
     const cart = await this.carts.create(this.prisma, dto);
     return toView(cart, [], totalsOf(cart, []), null, []);
+  }
+
+  /** The shipping address the shopper gave (for the merchant's warehouse, when the operator turned that on). */
+  async shippingAddressOf(cartId: string): Promise<KlarnaAddress | null> {
+    return (await this.carts.find(this.prisma, cartId))?.customer?.shippingAddress ?? null;
   }
 
   async getCart(cartId: string): Promise<CartView> {

@@ -40,7 +40,8 @@ export class NotFoundError extends DomainError {
       | 'NO_KLARNA_SESSION'
       | 'ORDER_NOT_FOUND'
       | 'PRODUCT_NOT_FOUND'
-      | 'CAPTURE_NOT_FOUND',
+      | 'CAPTURE_NOT_FOUND'
+      | 'EVENT_NOT_FOUND',
     message: string,
   ) {
     super(message);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CartModule } from '../cart/cart.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
 import { CheckoutController } from './checkout.controller.js';
 import { CustomerTokenService } from './customer-token.service.js';
@@ -14,7 +15,7 @@ import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
 
 @Module({
-  imports: [CartModule, KlarnaSessionModule],
+  imports: [CartModule, KlarnaSessionModule, EventsModule],
   controllers: [CheckoutController, OrderController, OpsAttentionController, ReconciliationController],
   providers: [
     OrderRepository,

@@ -86,21 +86,21 @@ DECLARE
 BEGIN
     IF NEW.status IS DISTINCT FROM OLD.status THEN
         IF NEW.status = 'needs_attention' THEN
-            types := types || 'order.needs_attention';
+            types := array_append(types, 'order.needs_attention');
         ELSIF NEW.status = 'failed' THEN
             -- Only an order the merchant was told about (needs_attention) is told how it ended.
-            IF OLD.status = 'needs_attention' THEN types := types || 'order.failed'; END IF;
+            IF OLD.status = 'needs_attention' THEN types := array_append(types, 'order.failed'); END IF;
         ELSE
-            IF OLD.status IN ('placing', 'needs_attention') THEN types := types || 'order.placed'; END IF;
-            IF NEW.status = 'confirmed' THEN types := types || 'order.confirmed'; END IF;
-            IF NEW.status = 'cancelled' THEN types := types || 'order.cancelled'; END IF;
+            IF OLD.status IN ('placing', 'needs_attention') THEN types := array_append(types, 'order.placed'); END IF;
+            IF NEW.status = 'confirmed' THEN types := array_append(types, 'order.confirmed'); END IF;
+            IF NEW.status = 'cancelled' THEN types := array_append(types, 'order.cancelled'); END IF;
         END IF;
     END IF;
     IF NEW.order_amount <> OLD.order_amount OR NEW.order_lines <> OLD.order_lines THEN
-        types := types || 'order.amended';
+        types := array_append(types, 'order.amended');
     END IF;
-    IF NEW.captured_amount > OLD.captured_amount THEN types := types || 'order.captured'; END IF;
-    IF NEW.refunded_amount > OLD.refunded_amount THEN types := types || 'order.refunded'; END IF;
+    IF NEW.captured_amount > OLD.captured_amount THEN types := array_append(types, 'order.captured'); END IF;
+    IF NEW.refunded_amount > OLD.refunded_amount THEN types := array_append(types, 'order.refunded'); END IF;
     FOREACH kind IN ARRAY types LOOP
         INSERT INTO order_event (order_id, type, state, previous) VALUES (NEW.id, kind, state, previous);
     END LOOP;
