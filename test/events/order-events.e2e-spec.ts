@@ -207,6 +207,21 @@ describe("order events to the merchant's systems", () => {
     expect(retried.some((arrival) => arrival.answered === 500)).toBe(true);
   }, 60_000);
 
+  it('keeps every event: its status only moves forward, enforced in SQL', async () => {
+    const { order } = await confirmedOrder();
+    const [placed] = await allDelivered(order.orderId, 2);
+    const attempt = (sql: string) =>
+      service.database.query(sql, [placed.id]).then(
+        () => 'accepted',
+        (error: { code?: string }) => error.code,
+      );
+    expect(await attempt(`UPDATE order_event SET status = 'dead' WHERE id = $1`)).toBe('23514');
+    expect(await attempt(`UPDATE order_event SET status = 'pending' WHERE id = $1`)).toBe('23514');
+    expect(await attempt(`UPDATE order_event SET type = 'order.cancelled' WHERE id = $1`)).toBe('23514');
+    expect(await attempt(`DELETE FROM order_event WHERE id = $1`)).toBe('23001');
+    expect(await attempt(`UPDATE order_event SET status = 'lost', replays = replays + 1 WHERE id = $1`)).toBe('23514');
+  });
+
   it('lists events with their attempts and last answer, page by page, for ops only', async () => {
     const { order } = await confirmedOrder();
     receiver.react = ({ attempt }) => (attempt === 1 ? { status: 503 } : { status: 204 });
