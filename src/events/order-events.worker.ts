@@ -9,6 +9,7 @@ import { OrderEventRepository, type ClaimedEvent } from './order-event.repositor
 export const DELIVER_EVENT_JOB = 'events.deliver';
 /** Orders whose head event one sweep hands to the jobs. */
 const CLAIMS_PER_SWEEP = 100;
+const DELIVERIES_AT_ONCE = 4;
 
 /**
  * Every MERCHANT_WEBHOOK_POLL_MS: claims each order's next due event and queues a pg-boss job that delivers it (and
@@ -35,7 +36,10 @@ export class OrderEventsWorker implements OnApplicationBootstrap, BeforeApplicat
       this.logger.warn({ event: 'merchant_events.delivery_off', reason: 'MERCHANT_WEBHOOK_URL is not set' });
       return;
     }
-    await this.jobs.work<ClaimedEvent>(DELIVER_EVENT_JOB, (claim) => this.delivery.deliverFrom(claim));
+    // Several deliveries at once, so that one order whose receiver times out does not hold up the others.
+    await this.jobs.work<ClaimedEvent>(DELIVER_EVENT_JOB, (claim) => this.delivery.deliverFrom(claim), {
+      localConcurrency: DELIVERIES_AT_ONCE,
+    });
     this.sweeper = setInterval(() => void this.sweep(), this.config.merchantWebhook.pollMs);
     this.sweeper.unref();
     this.logger.log({
