@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { placeOrder, placedOrder } from '../factories/checkout.factory.js';
 import { addItem, createCart } from '../factories/cart.factory.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
 import { MerchantReceiver, aWebhookSecret } from './merchant-receiver.js';
 
 const ops = { authorization: `Bearer ${OPS_API_KEY}` };
@@ -33,6 +34,9 @@ describe('order events whose retries run out', () => {
     receiver = await MerchantReceiver.start(secret);
     receiver.react = () => (failing ? { status: 500 } : { status: 200 });
     service = await startTestApp({
+      // A database of its own: every instance on a database delivers all of its events, and the suites running
+      // beside this one write orders too.
+      DATABASE_URL: await migratedScratchDatabase('events_dead'),
       AUTHORIZATION_CALLBACK_GRACE_MS: '600000',
       MERCHANT_WEBHOOK_URL: receiver.url,
       MERCHANT_WEBHOOK_SECRET: secret,

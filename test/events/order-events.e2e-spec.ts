@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { authorizedCart, placeOrder, placedOrder } from '../factories/checkout.factory.js';
 import type { HttpClient } from '../support/http.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
 import { MerchantReceiver, aWebhookSecret, type Arrival } from './merchant-receiver.js';
 
 const ops = { authorization: `Bearer ${OPS_API_KEY}` };
@@ -46,6 +47,9 @@ describe("order events to the merchant's systems", () => {
     const secret = aWebhookSecret();
     receiver = await MerchantReceiver.start(secret);
     service = await startTestApp({
+      // A database of its own: every instance on a database delivers all of its events, and the suites running
+      // beside this one write orders too.
+      DATABASE_URL: await migratedScratchDatabase('events'),
       AUTHORIZATION_CALLBACK_GRACE_MS: '600000',
       KLARNA_RETRY_MAX_DELAY_MS: '1000',
       MERCHANT_WEBHOOK_URL: receiver.url,
