@@ -11,6 +11,7 @@ import { ShippingModule } from './shipping/shipping.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KlarnaModule } from './klarna/klarna.module.js';
+import { EventsModule } from './events/events.module.js';
 import { OrderModule } from './order/order.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         ShippingModule,
         DiscountModule,
         CartModule,
+        EventsModule,
         OrderModule,
         WebhooksModule,
         RetentionModule,

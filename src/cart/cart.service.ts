@@ -16,7 +16,7 @@ import { codeKey, refusalOf } from '../discount/discount-rules.js';
 import { checkMarket, SALES_TAX_MARKETS } from '../klarna/klarna-markets.js';
 import { ShippingService } from '../shipping/shipping.service.js';
 import type { ShippingOption } from '../shipping/shipping-rules.js';
-import type { KlarnaSessionIntent } from '../klarna/klarna.types.js';
+import type { KlarnaAddress, KlarnaSessionIntent } from '../klarna/klarna.types.js';
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
 import type { SessionCart } from '../klarna-session/session-cart.js';
@@ -69,6 +69,11 @@ export class CartService {
     assertMarket(dto.purchaseCountry, dto.purchaseCurrency, dto.locale);
     const cart = await this.carts.create(this.prisma, dto);
     return toView(cart, [], totalsOf(cart, []), null, []);
+  }
+
+  /** The shipping address the shopper gave (for the merchant's warehouse, when the operator turned that on). */
+  async shippingAddressOf(cartId: string): Promise<KlarnaAddress | null> {
+    return (await this.carts.find(this.prisma, cartId))?.customer?.shippingAddress ?? null;
   }
 
   async getCart(cartId: string): Promise<CartView> {

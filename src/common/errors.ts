@@ -44,7 +44,8 @@ export class NotFoundError extends DomainError {
       | 'PRODUCT_NOT_FOUND'
       | 'CAPTURE_NOT_FOUND'
       | 'SHIPPING_METHOD_NOT_FOUND'
-      | 'DISCOUNT_CODE_NOT_FOUND',
+      | 'DISCOUNT_CODE_NOT_FOUND'
+      | 'EVENT_NOT_FOUND',
     message: string,
   ) {
     super(message);

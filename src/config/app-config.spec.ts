@@ -221,4 +221,44 @@ describe('loadConfig', () => {
       retention: { cartDays: 14, personalDataDays: 60, cron: '0 4 * * 0' },
     });
   });
+  it('reads the merchant webhook settings, with delivery off and 72 hours of retries by default', () => {
+    expect(loadConfig({}).merchantWebhook).toEqual({
+      url: undefined,
+      secret: undefined,
+      includeCustomer: false,
+      retryHours: 72,
+      timeoutMs: 10_000,
+      retryBaseMs: 5000,
+      pollMs: 1000,
+    });
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(
+      loadConfig({
+        MERCHANT_WEBHOOK_URL: 'https://oms.example.com/klarna-events',
+        MERCHANT_WEBHOOK_SECRET: secret,
+        MERCHANT_WEBHOOK_INCLUDE_CUSTOMER: 'true',
+        MERCHANT_WEBHOOK_RETRY_HOURS: '0.5',
+        MERCHANT_WEBHOOK_TIMEOUT_MS: '3000',
+        MERCHANT_WEBHOOK_RETRY_BASE_MS: '100',
+        MERCHANT_WEBHOOK_POLL_MS: '200',
+      }).merchantWebhook,
+    ).toEqual({
+      url: 'https://oms.example.com/klarna-events',
+      secret,
+      includeCustomer: true,
+      retryHours: 0.5,
+      timeoutMs: 3000,
+      retryBaseMs: 100,
+      pollMs: 200,
+    });
+  });
+
+  it.each([
+    [{ MERCHANT_WEBHOOK_URL: 'https://oms.example.com/hook' }, /MERCHANT_WEBHOOK_SECRET is required/],
+    [{ MERCHANT_WEBHOOK_SECRET: 'not-a-whsec-secret' }, /MERCHANT_WEBHOOK_SECRET=\(hidden\)/],
+    [{ MERCHANT_WEBHOOK_RETRY_HOURS: '0' }, /MERCHANT_WEBHOOK_RETRY_HOURS="0"/],
+    [{ MERCHANT_WEBHOOK_RETRY_HOURS: 'three' }, /MERCHANT_WEBHOOK_RETRY_HOURS/],
+  ])('refuses bad merchant webhook settings: %j', (environment, message) => {
+    expect(() => loadConfig(environment)).toThrow(message);
+  });
 });

@@ -104,6 +104,22 @@ export class AppConfig {
     /** pg-boss cron expression (UTC) of the retention job; undefined (RETENTION_CRON=off): not scheduled here. */
     readonly cron: string | undefined;
   };
+  /** Order events to the merchant's systems (src/events). */
+  readonly merchantWebhook: {
+    /** Absent: events are still written (GET /events lists them), nothing is delivered. */
+    readonly url: string | undefined;
+    /** Standard Webhooks secret, `whsec_` + base64. */
+    readonly secret: string | undefined;
+    /** Adds the cart's shipping address to each event (what a warehouse needs); off by default. */
+    readonly includeCustomer: boolean;
+    /** An event still undelivered this long after it was written (or replayed) becomes `dead`. */
+    readonly retryHours: number;
+    readonly timeoutMs: number;
+    /** The first retry's delay; each next one doubles (with jitter) up to 4 hours. */
+    readonly retryBaseMs: number;
+    /** How often due events are looked for and handed to the delivery job. */
+    readonly pollMs: number;
+  };
   readonly generatedSettings: readonly string[];
 }
 
@@ -192,6 +208,23 @@ class EnvironmentVariables {
   @IsOptional()
   @Matches(/^(off|\S+( \S+){4})$/, { message: 'RETENTION_CRON must be a 5-field cron expression or off' })
   RETENTION_CRON?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  MERCHANT_WEBHOOK_URL?: string;
+  @IsOptional()
+  @Matches(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, {
+    message: 'MERCHANT_WEBHOOK_SECRET must be whsec_ followed by at least 24 bytes in base64',
+  })
+  MERCHANT_WEBHOOK_SECRET?: string;
+  @IsOptional() @IsIn(['true', 'false']) MERCHANT_WEBHOOK_INCLUDE_CUSTOMER?: string;
+  @IsOptional()
+  @Matches(/^(?!0+(\.0+)?$)\d{1,3}(\.\d{1,6})?$/, {
+    message: 'MERCHANT_WEBHOOK_RETRY_HOURS must be a positive number of hours (at most 999)',
+  })
+  MERCHANT_WEBHOOK_RETRY_HOURS?: string;
+  @IsOptional() @IsInt() @Min(100) @Max(60_000) MERCHANT_WEBHOOK_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(10) @Max(3_600_000) MERCHANT_WEBHOOK_RETRY_BASE_MS?: number;
+  @IsOptional() @IsInt() @Min(50) @Max(60_000) MERCHANT_WEBHOOK_POLL_MS?: number;
 }
 
 const NUMERIC_VARIABLES = [
@@ -225,6 +258,9 @@ const NUMERIC_VARIABLES = [
   'CART_RETENTION_DAYS',
   'PERSONAL_DATA_RETENTION_DAYS',
   'RECONCILE_DAYS',
+  'MERCHANT_WEBHOOK_TIMEOUT_MS',
+  'MERCHANT_WEBHOOK_RETRY_BASE_MS',
+  'MERCHANT_WEBHOOK_POLL_MS',
 ] as const;
 
 /** Production serves /metrics and /docs on this port, not on the public one, unless OPS_PORT says otherwise. */
@@ -321,6 +357,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if ((variables.SHUTDOWN_DELAY_MS ?? 0) >= (variables.SHUTDOWN_TIMEOUT_MS ?? 25_000)) {
     throw new ConfigurationError('Invalid configuration: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
   }
+  if (variables.MERCHANT_WEBHOOK_URL !== undefined && variables.MERCHANT_WEBHOOK_SECRET === undefined) {
+    throw new ConfigurationError(
+      'Invalid configuration: MERCHANT_WEBHOOK_SECRET is required when MERCHANT_WEBHOOK_URL is set',
+    );
+  }
   const port = variables.PORT ?? 3000;
   return {
     nodeEnv,
@@ -391,6 +432,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       cartDays: variables.CART_RETENTION_DAYS ?? 30,
       personalDataDays: variables.PERSONAL_DATA_RETENTION_DAYS ?? 90,
       cron: variables.RETENTION_CRON === 'off' ? undefined : (variables.RETENTION_CRON ?? '30 3 * * *'),
+    },
+    merchantWebhook: {
+      url: variables.MERCHANT_WEBHOOK_URL,
+      secret: variables.MERCHANT_WEBHOOK_SECRET,
+      includeCustomer: variables.MERCHANT_WEBHOOK_INCLUDE_CUSTOMER === 'true',
+      retryHours: Number(variables.MERCHANT_WEBHOOK_RETRY_HOURS ?? 72),
+      timeoutMs: variables.MERCHANT_WEBHOOK_TIMEOUT_MS ?? 10_000,
+      retryBaseMs: variables.MERCHANT_WEBHOOK_RETRY_BASE_MS ?? 5000,
+      pollMs: variables.MERCHANT_WEBHOOK_POLL_MS ?? 1000,
     },
     generatedSettings,
   };

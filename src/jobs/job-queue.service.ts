@@ -63,15 +63,22 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     await this.boss.send(name, data, options);
   }
 
-  /** `pollingIntervalSeconds` (default 0.5): a scheduled job that runs hourly need not poll twice a second. */
+  /**
+   * `pollingIntervalSeconds` (default 0.5): a scheduled job that runs hourly need not poll twice a second.
+   * `localConcurrency` (default 1): jobs of this queue this process runs side by side (one slow one holds up no other).
+   */
   async work<T extends object>(
     name: string,
     handler: (data: T) => Promise<void>,
-    { pollingIntervalSeconds = 0.5 }: { pollingIntervalSeconds?: number } = {},
+    {
+      pollingIntervalSeconds = 0.5,
+      localConcurrency = 1,
+    }: { pollingIntervalSeconds?: number; localConcurrency?: number } = {},
   ): Promise<void> {
     await this.ensureQueue(name);
     const worker: { id?: string } = {};
-    worker.id = await this.boss.work<T>(name, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
+    const options = { pollingIntervalSeconds, batchSize: 1, localConcurrency };
+    worker.id = await this.boss.work<T>(name, options, async ([job]) => {
       this.running.set(job.id, `${name} ${job.id}`);
       try {
         await handler(job.data);

@@ -107,6 +107,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly merchantEventsBacklog = new Gauge({
+    name: 'merchant_events_backlog',
+    help: 'Order events not yet delivered to MERCHANT_WEBHOOK_URL (pending, retrying or waiting for the one before)',
+    registers: [this.registry],
+  });
+
+  readonly merchantEventsOldestAge = new Gauge({
+    name: 'merchant_events_oldest_pending_age_seconds',
+    help: 'Age of the oldest order event not yet delivered (0 when none)',
+    registers: [this.registry],
+  });
+
+  readonly merchantEventsDead = new Gauge({
+    name: 'merchant_events_dead',
+    help: 'Order events whose retries ran out (GET /events?status=dead; POST /events/redeliver?status=dead)',
+    registers: [this.registry],
+  });
+
+  readonly merchantEventAttempts = new Counter({
+    name: 'merchant_event_attempts_total',
+    help: 'Delivery attempts of order events, by outcome (delivered, failed, dead)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CartModule } from '../cart/cart.module.js';
 import { DiscountModule } from '../discount/discount.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { KlarnaSessionModule } from '../klarna-session/klarna-session.module.js';
 import { CheckoutController } from './checkout.controller.js';
 import { CustomerTokenService } from './customer-token.service.js';
@@ -15,7 +16,7 @@ import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
 
 @Module({
-  imports: [CartModule, KlarnaSessionModule, DiscountModule],
+  imports: [CartModule, KlarnaSessionModule, DiscountModule, EventsModule],
   controllers: [CheckoutController, OrderController, OpsAttentionController, ReconciliationController],
   providers: [
     OrderRepository,

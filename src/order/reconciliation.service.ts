@@ -4,6 +4,7 @@ import { PrismaService } from '../database/prisma.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
 import { KlarnaGateway } from '../klarna/klarna-gateway.js';
 import type { KlarnaManagedOrder } from '../klarna/klarna.types.js';
+import { OrderEventsService } from '../events/order-events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { driftBetween, klarnaStatusOf, remainingAuthorized } from './order-management-rules.js';
 import { OrderManagementService } from './order-management.service.js';
@@ -51,6 +52,7 @@ export class ReconciliationService {
     private readonly klarna: KlarnaGateway,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly events: OrderEventsService,
   ) {}
 
   async run(now = new Date()): Promise<ReconciliationResult> {
@@ -151,6 +153,9 @@ export class ReconciliationService {
     const before = new Date(now.getTime() + EXPIRY_WARNING_DAYS * DAY_MS);
     const orders = await this.orders.expiringUncaptured(this.prisma, now, before);
     this.metrics.ordersExpiringUncaptured.set(orders.length);
+    // The merchant's systems hear of each once per order and expiry date, whichever run (reconciliation or the daily
+    // report) finds it first.
+    for (const order of orders) await this.events.recordExpiring(this.prisma, order.id, order.expiresAt!.toISOString());
     return orders.map((order) => ({
       orderId: order.id,
       klarnaOrderId: order.klarnaOrderId,

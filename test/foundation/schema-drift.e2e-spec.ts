@@ -16,6 +16,7 @@ interface SchemaColumn {
 
 const SCALAR_TYPES: Record<string, string> = {
   Int: 'integer',
+  BigInt: 'bigint',
   Boolean: 'boolean',
   Json: 'jsonb',
   String: 'text',
