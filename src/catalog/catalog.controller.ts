@@ -14,6 +14,7 @@ import {
   type PipeTransform,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply } from 'fastify';
 import { ValidationFailedError } from '../common/errors.js';
 import { OpsApiKeyGuard } from '../common/ops-api-key.guard.js';
@@ -56,6 +57,7 @@ export class CatalogController {
 
   @Get('products')
   @ApiOperation({ summary: 'What a market sells, by reference, with cursor pagination (public)' })
+  @ApiAnswers({ 200: 'ProductPage' }, [400, 501])
   listProducts(@Query() query: ListProductsQueryDto): Promise<ProductPage> {
     const { cursor, limit, ...market } = query;
     return this.catalog.listProducts(market, cursor, limit);
@@ -63,6 +65,7 @@ export class CatalogController {
 
   @Get('products/:reference')
   @ApiOperation({ summary: 'One product priced for a market (public)' })
+  @ApiAnswers({ 200: 'Product' }, [400, 404, 422])
   getProduct(@ReferenceParam() reference: string, @Query() market: MarketQueryDto): Promise<StorefrontProduct> {
     return this.catalog.getProduct(reference, { ...market });
   }
