@@ -90,6 +90,17 @@ export class AppConfig {
     /** pg-boss cron expression (UTC) of the retention job; undefined (RETENTION_CRON=off): not scheduled here. */
     readonly cron: string | undefined;
   };
+  /** The demo storefront page at `/` (DEMO_STOREFRONT; default: on outside production). */
+  readonly demoStorefront: {
+    readonly enabled: boolean;
+    /**
+     * Where the page loads Klarna's JS SDK from: Klarna's CDN for a real Klarna, the simulator's stand-in SDK
+     * (same API) when Klarna is simulated. KLARNA_SDK_URL overrides both.
+     */
+    readonly klarnaSdkUrl: string | undefined;
+  };
+  /** Human-readable log lines (pino-pretty) instead of JSON: development, and only when stdout is a terminal. */
+  readonly prettyLogs: boolean;
   readonly generatedSettings: readonly string[];
 }
 
@@ -170,6 +181,11 @@ class EnvironmentVariables {
   @IsOptional()
   @Matches(/^(off|\S+( \S+){4})$/, { message: 'RETENTION_CRON must be a 5-field cron expression or off' })
   RETENTION_CRON?: string;
+  @IsOptional() @IsIn(['true', 'false']) DEMO_STOREFRONT?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  KLARNA_SDK_URL?: string;
+  @IsOptional() @IsIn(['true', 'false']) LOG_PRETTY?: string;
 }
 
 const NUMERIC_VARIABLES = [
@@ -348,6 +364,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       personalDataDays: variables.PERSONAL_DATA_RETENTION_DAYS ?? 90,
       cron: variables.RETENTION_CRON === 'off' ? undefined : (variables.RETENTION_CRON ?? '30 3 * * *'),
     },
+    demoStorefront: {
+      enabled:
+        variables.DEMO_STOREFRONT === undefined ? nodeEnv !== 'production' : variables.DEMO_STOREFRONT === 'true',
+      klarnaSdkUrl: variables.KLARNA_SDK_URL,
+    },
+    prettyLogs:
+      variables.LOG_PRETTY === undefined
+        ? nodeEnv === 'development' && process.stdout.isTTY === true
+        : variables.LOG_PRETTY === 'true',
     generatedSettings,
   };
 }
