@@ -12,6 +12,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const int = (example?: number): SchemaObject => ({ type: 'integer', ...(example === undefined ? {} : { example }) });
 const str = (example?: string): SchemaObject => ({ type: 'string', ...(example === undefined ? {} : { example }) });
 const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
+/** OpenAPI 3.0 ignores keywords beside a `$ref`: a nullable reference is an `allOf` of one. */
+const nullableRef = (name: string): SchemaObject => ({ allOf: [ref(name)], nullable: true });
 const dateTime: SchemaObject = { type: 'string', format: 'date-time' };
 const ORDER_STATUSES = ['placing', 'needs_attention', 'placed', 'confirmed', 'cancelled', 'failed'];
 const KLARNA_ORDER_STATUSES = ['authorized', 'part_captured', 'captured', 'cancelled', 'expired', 'closed'];
@@ -150,7 +152,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       syncedVersion: int(3),
       inSync: { type: 'boolean' },
       action: { type: 'string', enum: ['none', 'load', 'init', 'reauthorize'] },
-      syncError: nullable(ref('SyncError') as SchemaObject),
+      syncError: nullableRef('SyncError'),
     },
   },
   CartNotice: {
@@ -202,7 +204,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       orderLines: { type: 'array', items: ref('OrderLine') },
       orderAmount: int(179800),
       orderTaxAmount: int(35960),
-      klarna: nullable(ref('KlarnaCartState') as SchemaObject),
+      klarna: nullableRef('KlarnaCartState'),
       notices: { type: 'array', items: ref('CartNotice') },
     },
   },
@@ -250,6 +252,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     additionalProperties: false,
     required: ['status'],
     properties: { status: { type: 'string', enum: ['authorized'] } },
+  },
+  CustomerToken: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['tokenId', 'redirectUrl'],
+    properties: { tokenId: str(), redirectUrl: nullable(str()) },
   },
   Order: {
     type: 'object',
@@ -349,8 +357,13 @@ export function codesFor(status: number): string[] {
  * (each the Error schema). 429 and 503 are added everywhere: every endpoint may answer them.
  */
 export function ApiAnswers(success: Record<number, string>, errors: number[] = []): MethodDecorator {
-  const decorators = Object.entries(success).map(([status, schema]) =>
-    ApiResponse({ status: Number(status), description: schema, schema: ref(schema) }),
+  // 'A|B': either schema (e.g. an order, or an authorization held for review).
+  const decorators = Object.entries(success).map(([status, names]) =>
+    ApiResponse({
+      status: Number(status),
+      description: names.replaceAll('|', ' or '),
+      schema: names.includes('|') ? { oneOf: names.split('|').map(ref) } : ref(names),
+    }),
   );
   for (const status of [...new Set([...errors, 429, 503])]) {
     decorators.push(

@@ -19,7 +19,7 @@ export class CheckoutController {
 
   @Post('klarna-session/authorizations')
   @ApiOperation({ summary: 'Hand over an authorization token: places the order (201, 200 for a repeat) or records it' })
-  @ApiAnswers({ 201: 'Placement', 200: 'Placement' }, [400, 404, 409, 422])
+  @ApiAnswers({ 201: 'Placement|AuthorizationHeld', 200: 'Placement' }, [400, 404, 409, 422])
   async authorize(
     @UuidParam('cartId') cartId: string,
     @Body() dto: AuthorizationDto,
@@ -30,7 +30,7 @@ export class CheckoutController {
 
   @Post('order')
   @ApiOperation({ summary: 'Place the order with the live authorization (after an order review page)' })
-  @ApiAnswers({ 201: 'Placement', 200: 'Placement' }, [400, 404, 409, 422])
+  @ApiAnswers({ 201: 'Placement|AuthorizationHeld', 200: 'Placement' }, [400, 404, 409, 422])
   async placeOrder(
     @UuidParam('cartId') cartId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -40,6 +40,7 @@ export class CheckoutController {
 
   @Post('klarna-session/customer-token')
   @ApiOperation({ summary: 'Create a Klarna customer token for recurring purchases (201)' })
+  @ApiAnswers({ 201: 'CustomerToken' }, [400, 404, 409, 422])
   createCustomerToken(
     @UuidParam('cartId') cartId: string,
     @Body() dto: CustomerTokenDto,

@@ -485,7 +485,10 @@ async function placeReviewedOrder(): Promise<void> {
   if (!cart || state.busy) return;
   state.busy = true;
   try {
-    await tracked(async () => showOrder(await api.placeReviewedOrder(cart.id)));
+    await tracked(async () => {
+      const answer = await api.placeReviewedOrder(cart.id);
+      if ('orderId' in answer) await showOrder(answer);
+    });
   } catch (error) {
     await afterRefusal(error);
   } finally {
