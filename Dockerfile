@@ -3,7 +3,8 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
+COPY tsconfig.json tsconfig.build.json tsconfig.web.json prisma.config.ts ./
+COPY scripts ./scripts
 COPY prisma ./prisma
 COPY src ./src
 COPY specs ./specs

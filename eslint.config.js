@@ -3,7 +3,17 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'coverage/', '.data/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'src/generated/',
+      'src/storefront/web/generated/',
+      'coverage/',
+      '.data/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -20,7 +30,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'prisma.config.ts', 'src/klarna-simulator/main.ts', 'src/cybersource-simulator/main.ts'],
+    files: [
+      'src/config/**',
+      'test/**',
+      'bench/**',
+      'prisma.config.ts',
+      'src/klarna-simulator/main.ts',
+      'src/cybersource-simulator/main.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

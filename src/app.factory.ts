@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './docs/openapi.js';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
@@ -46,16 +47,7 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
   guardRequestInput(fastify, [CATALOG_IMPORT_ROUTE]);
   registerHttpMetrics(fastify, app.get(MetricsService));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Klarna checkout BFF')
-      .setDescription('Cart, Klarna Payments session, orders and Klarna webhooks for the storefront')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OPS_API_KEY' }, 'ops')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   await app.init();
   return app;
 }

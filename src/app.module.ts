@@ -17,6 +17,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { RetentionModule } from './retention/retention.module.js';
+import { StorefrontModule } from './storefront/storefront.module.js';
 
 @Module({})
 export class AppModule {
@@ -27,7 +28,7 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ app: config })] }),
-        LoggerModule.forRoot(loggerParams(config.logLevel)),
+        LoggerModule.forRoot(loggerParams(config.logLevel, config.prettyLogs)),
         DatabaseModule,
         MetricsModule,
         LifecycleModule,
@@ -42,6 +43,7 @@ export class AppModule {
         OrderModule,
         WebhooksModule,
         RetentionModule,
+        ...(config.demoStorefront.enabled ? [StorefrontModule] : []),
       ],
       providers: [
         {

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { pino } from 'pino';
 import { createApp } from './app.factory.js';
+import { prettyTransport } from './common/logging.js';
 import type { AppConfig } from './config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database.js';
 import { MIGRATIONS_DIR } from './database/migrations-dir.js';
@@ -32,7 +33,11 @@ export interface Runtime {
  * embedded PostgreSQL when no DATABASE_URL is set, the database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
  */
 export async function startRuntime(config: AppConfig): Promise<Runtime> {
-  const log = pino({ level: config.logLevel, base: { service: 'klarna-checkout-bff' } });
+  const log = pino({
+    level: config.logLevel,
+    base: { service: 'klarna-checkout-bff' },
+    transport: prettyTransport(config.prettyLogs),
+  });
   for (const setting of config.generatedSettings) {
     log.warn(
       { event: 'config.generated', setting },

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply } from 'fastify';
 import { PatternParam, UuidParam } from '../common/validation.js';
 import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
@@ -19,30 +20,35 @@ export class CartController {
 
   @Post()
   @ApiOperation({ summary: 'Create a cart (201)' })
+  @ApiAnswers({ 201: 'Cart' }, [400])
   createCart(@Body() dto: CreateCartDto): Promise<CartView> {
     return this.carts.createCart(dto);
   }
 
   @Get(':cartId')
   @ApiOperation({ summary: 'Read a cart with its totals and Klarna state' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404])
   getCart(@UuidParam('cartId') cartId: string): Promise<CartView> {
     return this.carts.getCart(cartId);
   }
 
   @Patch(':cartId')
   @ApiOperation({ summary: 'Change country, currency or locale (a new Klarna session follows a market change)' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409])
   updateCart(@UuidParam('cartId') cartId: string, @Body() dto: UpdateCartDto): Promise<CartView> {
     return this.carts.updateCart(cartId, dto);
   }
 
   @Post(':cartId/items')
   @ApiOperation({ summary: 'Add a line (201); pushed to the Klarna session if there is one' })
+  @ApiAnswers({ 201: 'Cart' }, [400, 404, 409, 422])
   addItem(@UuidParam('cartId') cartId: string, @Body() dto: AddCartItemDto): Promise<CartView> {
     return this.carts.addItem(cartId, dto);
   }
 
   @Patch(':cartId/items/:itemId')
   @ApiOperation({ summary: 'Change a line' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409])
   updateItem(
     @UuidParam('cartId') cartId: string,
     @UuidParam('itemId') itemId: string,
@@ -54,12 +60,14 @@ export class CartController {
   @Delete(':cartId/items/:itemId')
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove a line' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409])
   removeItem(@UuidParam('cartId') cartId: string, @UuidParam('itemId') itemId: string): Promise<CartView> {
     return this.carts.removeItem(cartId, itemId);
   }
 
   @Put(':cartId/customer')
   @ApiOperation({ summary: "Set billing/shipping address and customer (only after the shopper's consent)" })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409])
   setCustomer(@UuidParam('cartId') cartId: string, @Body() dto: PutCustomerDto): Promise<CartView> {
     return this.carts.setCustomer(cartId, dto);
   }
@@ -97,6 +105,7 @@ export class CartController {
 
   @Post(':cartId/klarna-session')
   @ApiOperation({ summary: 'Create the Klarna session (201), or return the live one (200)' })
+  @ApiAnswers({ 201: 'KlarnaSession', 200: 'KlarnaSession' }, [400, 404, 409, 422])
   async openKlarnaSession(
     @UuidParam('cartId') cartId: string,
     @Body() dto: OpenKlarnaSessionDto,
@@ -109,6 +118,7 @@ export class CartController {
 
   @Get(':cartId/klarna-session')
   @ApiOperation({ summary: 'The Klarna session of the cart, or 404 NO_KLARNA_SESSION' })
+  @ApiAnswers({ 200: 'KlarnaSession' }, [400, 404])
   getKlarnaSession(@UuidParam('cartId') cartId: string): Promise<KlarnaSessionAnswer> {
     return this.carts.getKlarnaSession(cartId);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply } from 'fastify';
 import { OpsApiKeyGuard } from '../common/ops-api-key.guard.js';
 import { PatternParam } from '../common/validation.js';
@@ -29,6 +30,7 @@ export class CatalogController {
 
   @Get('products')
   @ApiOperation({ summary: 'What a market sells, by reference, with cursor pagination (public)' })
+  @ApiAnswers({ 200: 'ProductPage' }, [400, 501])
   listProducts(@Query() query: ListProductsQueryDto): Promise<ProductPage> {
     const { cursor, limit, ...market } = query;
     return this.catalog.listProducts(market, cursor, limit);
@@ -36,6 +38,7 @@ export class CatalogController {
 
   @Get('products/:reference')
   @ApiOperation({ summary: 'One product priced for a market (public)' })
+  @ApiAnswers({ 200: 'Product' }, [400, 404, 422])
   getProduct(@ReferenceParam() reference: string, @Query() market: MarketQueryDto): Promise<StorefrontProduct> {
     return this.catalog.getProduct(reference, { ...market });
   }

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { classifyDatabaseError } from '../database/database-errors.js';
 import { DomainError, ServiceUnavailableError, ValidationFailedError } from './errors.js';
 
-const STATUS_BY_CODE: Record<string, number> = {
+export const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   CART_NOT_FOUND: 404,

@@ -29,10 +29,21 @@ export const REDACTED_PATHS = [
   '*.date_of_birth',
 ];
 
-export function loggerParams(level: string): Params {
+/** pino-pretty for a developer's terminal (AppConfig.prettyLogs); JSON lines everywhere else. */
+export function prettyTransport(pretty: boolean): { target: string; options: Record<string, unknown> } | undefined {
+  return pretty
+    ? {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+      }
+    : undefined;
+}
+
+export function loggerParams(level: string, pretty = false): Params {
   return {
     pinoHttp: {
       level,
+      transport: prettyTransport(pretty),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       genReqId: (request: IncomingMessage) => {
         const header = request.headers['x-request-id'];

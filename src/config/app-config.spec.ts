@@ -144,6 +144,26 @@ describe('loadConfig', () => {
     expect(production.generatedSettings).toEqual([]);
   });
 
+  it('serves the demo storefront outside production only, unless DEMO_STOREFRONT says otherwise', () => {
+    const production = { ...PRODUCTION_BASICS, KLARNA_USERNAME: 'PK1', KLARNA_PASSWORD: 'secret' };
+    expect(loadConfig({}).demoStorefront).toEqual({ enabled: true, klarnaSdkUrl: undefined });
+    expect(loadConfig({ NODE_ENV: 'test' }).demoStorefront.enabled).toBe(true);
+    expect(loadConfig(production).demoStorefront.enabled).toBe(false);
+    expect(loadConfig({ ...production, DEMO_STOREFRONT: 'true' }).demoStorefront.enabled).toBe(true);
+    expect(loadConfig({ DEMO_STOREFRONT: 'false' }).demoStorefront.enabled).toBe(false);
+    expect(loadConfig({ KLARNA_SDK_URL: 'https://cdn.example.test/kp.js' }).demoStorefront.klarnaSdkUrl).toBe(
+      'https://cdn.example.test/kp.js',
+    );
+    expect(() => loadConfig({ DEMO_STOREFRONT: 'yes' })).toThrow('DEMO_STOREFRONT="yes"');
+  });
+
+  it('writes JSON logs unless LOG_PRETTY=true or a developer watches a terminal', () => {
+    // Jest's stdout is no terminal: JSON, as in production and CI.
+    expect(loadConfig({}).prettyLogs).toBe(false);
+    expect(loadConfig({ LOG_PRETTY: 'true' }).prettyLogs).toBe(true);
+    expect(loadConfig({ LOG_PRETTY: 'false' }).prettyLogs).toBe(false);
+  });
+
   it('turns the retention schedule off with RETENTION_CRON=off', () => {
     expect(loadConfig({ RETENTION_CRON: 'off' }).retention.cron).toBeUndefined();
   });

@@ -120,6 +120,17 @@ export class AppConfig {
     /** How often due events are looked for and handed to the delivery job. */
     readonly pollMs: number;
   };
+  /** The demo storefront page at `/` (DEMO_STOREFRONT; default: on outside production). */
+  readonly demoStorefront: {
+    readonly enabled: boolean;
+    /**
+     * Where the page loads Klarna's JS SDK from: Klarna's CDN for a real Klarna, the simulator's stand-in SDK
+     * (same API) when Klarna is simulated. KLARNA_SDK_URL overrides both.
+     */
+    readonly klarnaSdkUrl: string | undefined;
+  };
+  /** Human-readable log lines (pino-pretty) instead of JSON: development, and only when stdout is a terminal. */
+  readonly prettyLogs: boolean;
   readonly generatedSettings: readonly string[];
 }
 
@@ -225,6 +236,11 @@ class EnvironmentVariables {
   @IsOptional() @IsInt() @Min(100) @Max(60_000) MERCHANT_WEBHOOK_TIMEOUT_MS?: number;
   @IsOptional() @IsInt() @Min(10) @Max(3_600_000) MERCHANT_WEBHOOK_RETRY_BASE_MS?: number;
   @IsOptional() @IsInt() @Min(50) @Max(60_000) MERCHANT_WEBHOOK_POLL_MS?: number;
+  @IsOptional() @IsIn(['true', 'false']) DEMO_STOREFRONT?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  KLARNA_SDK_URL?: string;
+  @IsOptional() @IsIn(['true', 'false']) LOG_PRETTY?: string;
 }
 
 const NUMERIC_VARIABLES = [
@@ -442,6 +458,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       retryBaseMs: variables.MERCHANT_WEBHOOK_RETRY_BASE_MS ?? 5000,
       pollMs: variables.MERCHANT_WEBHOOK_POLL_MS ?? 1000,
     },
+    demoStorefront: {
+      enabled:
+        variables.DEMO_STOREFRONT === undefined ? nodeEnv !== 'production' : variables.DEMO_STOREFRONT === 'true',
+      klarnaSdkUrl: variables.KLARNA_SDK_URL,
+    },
+    prettyLogs:
+      variables.LOG_PRETTY === undefined
+        ? nodeEnv === 'development' && process.stdout.isTTY === true
+        : variables.LOG_PRETTY === 'true',
     generatedSettings,
   };
 }

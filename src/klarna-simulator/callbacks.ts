@@ -52,7 +52,8 @@ export class CallbackSender {
 
   constructor(private readonly clock: SimulatorClock) {}
 
-  send(kind: CallbackKind, url: string, body: unknown): void {
+  /** `delayMs`: this callback alone arrives late (the stand-in SDK's "approve, then send the callback late"). */
+  send(kind: CallbackKind, url: string, body: unknown, delayMs = 0): void {
     if (this.faults.drop > 0) {
       this.faults.drop -= 1;
       this.record({ kind, url, body, dropped: true });
@@ -62,7 +63,7 @@ export class CallbackSender {
     if (copies === 2) this.faults.duplicate -= 1;
     for (let copy = 0; copy < copies; copy++) {
       const record = this.record({ kind, url, body, duplicate: copy > 0 ? true : undefined });
-      this.later(() => void this.deliver(record), this.faults.delayMs);
+      this.later(() => void this.deliver(record), this.faults.delayMs + delayMs);
     }
   }
 

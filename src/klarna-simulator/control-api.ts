@@ -34,10 +34,20 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
 const count = { type: 'integer', minimum: 0 };
 
-const validAuthorize = ajv.compile<{ outcome?: AuthorizeOutcome; reauthorize?: boolean }>({
+interface AuthorizeBody {
+  outcome?: AuthorizeOutcome;
+  reauthorize?: boolean;
+  /** Klarna's authorization callback to the merchant arrives this much later (it may well lag the browser). */
+  callbackDelayMs?: number;
+}
+const validAuthorize = ajv.compile<AuthorizeBody>({
   type: 'object',
   additionalProperties: false,
-  properties: { outcome: { enum: ['approved', 'denied', 'fraud_pending'] }, reauthorize: { type: 'boolean' } },
+  properties: {
+    outcome: { enum: ['approved', 'denied', 'fraud_pending'] },
+    reauthorize: { type: 'boolean' },
+    callbackDelayMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+  },
 });
 const validFraudDecision = ajv.compile<{ event_type: FraudEvent }>({
   type: 'object',
@@ -143,8 +153,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDepende
     });
   };
 
-  const authorize = (params: IdParams, body: { outcome?: AuthorizeOutcome }): OperationResult =>
-    payments.authorize(params.id, body.outcome ?? 'approved');
+  const authorize = (params: IdParams, body: AuthorizeBody): OperationResult =>
+    payments.authorize(params.id, body.outcome ?? 'approved', body.callbackDelayMs ?? 0);
   route('POST', '/sessions/:id/authorize', authorize, validAuthorize);
   route('POST', '/sessions/:id/reauthorize', authorize, validAuthorize);
 

@@ -3,6 +3,8 @@
  * benchmarks. It is NOT Klarna: see README.md in this folder for what it checks and where it differs.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallLog, type RecordedCall } from './call-log.js';
 import { CallbackSender } from './callbacks.js';
@@ -79,6 +81,18 @@ interface KlarnaRoute {
   idempotent?: 'per-order' | 'per-key';
   handle(params: Params, body: unknown): OperationResult;
 }
+
+/**
+ * The stand-in for Klarna's JS SDK (src/klarna-simulator/sdk/klarna-payments.ts, built by `npm run build` into
+ * dist/web), from src/ and dist/ alike.
+ */
+export const STAND_IN_SDK_FILE = fileURLToPath(
+  new URL('../../dist/web/klarna-simulator/sdk/klarna-payments.js', import.meta.url),
+);
+/** What a shop's page puts in its script tag when Klarna is this simulator. */
+export const STAND_IN_SDK_PATH = '/_sim/sdk/klarna-payments.js';
+/** The control endpoints the stand-in SDK calls from the shop's page (another origin). */
+const BROWSER_CONTROL_ROUTE = /^\/_sim\/sessions\/[^/]+\/(re)?authorize$/;
 
 const KP = '/payments/v1';
 const OM = '/ordermanagement/v1/orders/:orderId';
@@ -160,8 +174,41 @@ class SimulatorServer {
       orderManagement,
       send: (request, reply, result) => this.send(reply, result),
     });
+    this.registerStandInSdk();
     this.app.get('/redirect/*', (request, reply) => {
       void reply.type('text/plain').send(`Klarna simulator redirect: ${request.url}. This is not Klarna.\n`);
+    });
+  }
+
+  /**
+   * The stand-in SDK and the CORS its authorize call needs: the page runs on the shop's origin, the simulator on
+   * its own (real Klarna draws an iframe from its own origin instead; the stand-in draws into the container).
+   */
+  private registerStandInSdk(): void {
+    this.app.addHook('onSend', (request, reply, payload, done) => {
+      if (BROWSER_CONTROL_ROUTE.test(request.url)) void reply.header('access-control-allow-origin', '*');
+      done(null, payload);
+    });
+    for (const url of ['/_sim/sessions/:id/authorize', '/_sim/sessions/:id/reauthorize']) {
+      this.app.options(url, (_request, reply) => {
+        void reply
+          .code(204)
+          .header('access-control-allow-methods', 'POST')
+          .header('access-control-allow-headers', 'content-type')
+          .header('access-control-max-age', '600')
+          .send();
+      });
+    }
+    this.app.get(STAND_IN_SDK_PATH, async (_request, reply) => {
+      try {
+        const source = await readFile(STAND_IN_SDK_FILE, 'utf8');
+        return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(source);
+      } catch {
+        return reply
+          .code(404)
+          .type('text/plain')
+          .send('The stand-in Klarna SDK is not built: run `npm run build` (it compiles src/klarna-simulator/sdk).\n');
+      }
     });
   }
 

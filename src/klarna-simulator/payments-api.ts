@@ -199,7 +199,7 @@ export class PaymentsApi {
   }
 
   /** The shopper's `authorize()` / `reauthorize()`: a fresh token for the session's current content. */
-  authorize(sessionId: string, outcome: 'approved' | 'denied' | 'fraud_pending'): OperationResult {
+  authorize(sessionId: string, outcome: 'approved' | 'denied' | 'fraud_pending', callbackDelayMs = 0): OperationResult {
     const session = this.openSession(sessionId);
     if (session.status === 'complete') throw new KlarnaError(409, 'SESSION_COMPLETED', ['Session is completed']);
     if (outcome === 'denied') return { status: 200, body: { approved: false } };
@@ -225,10 +225,15 @@ export class PaymentsApi {
       body: { approved: true, authorization_token: authorization.token, fraud_status: authorization.fraudStatus },
       afterResponse: callbackUrl
         ? () =>
-            this.context.callbacks.send('authorization', fillPlaceholders(callbackUrl, { sessionId }), {
-              authorization_token: authorization.token,
-              session_id: sessionId,
-            })
+            this.context.callbacks.send(
+              'authorization',
+              fillPlaceholders(callbackUrl, { sessionId }),
+              {
+                authorization_token: authorization.token,
+                session_id: sessionId,
+              },
+              callbackDelayMs,
+            )
         : undefined,
     };
   }

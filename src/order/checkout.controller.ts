@@ -1,5 +1,6 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply } from 'fastify';
 import { UuidParam } from '../common/validation.js';
 import { CustomerTokenService } from './customer-token.service.js';
@@ -18,6 +19,7 @@ export class CheckoutController {
 
   @Post('klarna-session/authorizations')
   @ApiOperation({ summary: 'Hand over an authorization token: places the order (201, 200 for a repeat) or records it' })
+  @ApiAnswers({ 201: 'Placement|AuthorizationHeld', 200: 'Placement' }, [400, 404, 409, 422])
   async authorize(
     @UuidParam('cartId') cartId: string,
     @Body() dto: AuthorizationDto,
@@ -28,6 +30,7 @@ export class CheckoutController {
 
   @Post('order')
   @ApiOperation({ summary: 'Place the order with the live authorization (after an order review page)' })
+  @ApiAnswers({ 201: 'Placement|AuthorizationHeld', 200: 'Placement' }, [400, 404, 409, 422])
   async placeOrder(
     @UuidParam('cartId') cartId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -37,6 +40,7 @@ export class CheckoutController {
 
   @Post('klarna-session/customer-token')
   @ApiOperation({ summary: 'Create a Klarna customer token for recurring purchases (201)' })
+  @ApiAnswers({ 201: 'CustomerToken' }, [400, 404, 409, 422])
   createCustomerToken(
     @UuidParam('cartId') cartId: string,
     @Body() dto: CustomerTokenDto,

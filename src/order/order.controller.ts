@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAnswers } from '../docs/api-schemas.js';
 import { randomUUID } from 'node:crypto';
 import { OpsApiKeyGuard } from '../common/ops-api-key.guard.js';
 import { UuidParam } from '../common/validation.js';
@@ -41,6 +42,7 @@ export class OrderController {
 
   @Get(':orderId')
   @ApiOperation({ summary: 'The order for the confirmation page: what a receipt shows, no cart id or personal data' })
+  @ApiAnswers({ 200: 'Order' }, [400, 404])
   getReceipt(@UuidParam('orderId') orderId: string): Promise<ReceiptView> {
     return this.orders.getReceipt(orderId);
   }
