@@ -47,10 +47,11 @@ export class ReadinessProbe {
     metrics.observeDatabasePool(() => prisma.poolStats());
   }
 
-  /** The service's own pool: every connection taken and requests waiting means busy, not down. */
+  /** The service's own pool: every connection taken (or requests waiting for one) means busy, not down. */
   poolCheck(): CheckResult {
     const stats = this.prisma.poolStats();
-    if (stats.waiting === 0) return { status: 'up' };
+    const allTaken = stats.total >= stats.size && stats.idle === 0;
+    if (stats.waiting === 0 && !allTaken) return { status: 'up' };
     return {
       status: 'busy',
       reason: `${stats.waiting} waiting for a connection, ${stats.total} of ${stats.size} open`,
