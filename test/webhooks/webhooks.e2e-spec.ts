@@ -70,6 +70,15 @@ describe('Klarna webhooks', () => {
       }),
     );
     for (const answer of answers) {
+      // On a loaded machine Klarna may answer later than KLARNA_TIMEOUT_MS: 503 means "ask again", as a storefront does.
+      if (answer.storefront.status === 503) {
+        answer.storefront = await eventually(async () => {
+          const again = await http.post<{ orderId: string }>(`/carts/${answer.cartId}/klarna-session/authorizations`, {
+            authorizationToken: answer.token,
+          });
+          return again.status === 503 ? undefined : again;
+        }, 30_000);
+      }
       expect([200, 201]).toContain(answer.storefront.status);
       expect(answer.callback).toBe(200);
     }
