@@ -50,7 +50,11 @@ describeInBrowser('the demo storefront in Chromium', () => {
     }
     mkdirSync(SCREENSHOTS, { recursive: true });
     // A database of its own: the page lists what the market sells, here the demo catalog seeded at start.
-    app = await startTestApp({ DATABASE_URL: await migratedScratchDatabase('storefront') });
+    // As `npm start` runs it: physical lines need a shipping method (SHIPPING_REQUIRED), the demo data has two per market.
+    app = await startTestApp({
+      DATABASE_URL: await migratedScratchDatabase('storefront'),
+      SHIPPING_REQUIRED: 'true',
+    });
     userDataDir = mkdtempSync(join(tmpdir(), 'storefront-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -119,6 +123,19 @@ describeInBrowser('the demo storefront in Chromium', () => {
     );
   }
 
+  /** Picks the market's first shipping option, as the shopper must before buying physical goods. */
+  async function chooseShipping(page: Page): Promise<void> {
+    const option = page.locator('#shipping-options input[name="shipping"]').first();
+    await option.waitFor({ timeout: 20_000 });
+    const chosen = page.waitForResponse(
+      (response) => response.request().method() === 'PUT' && response.url().endsWith('/shipping'),
+      { timeout: 20_000 },
+    );
+    await option.check();
+    expect((await chosen).status()).toBe(200);
+    await idle(page);
+  }
+
   async function approveInWidget(page: Page, choice: string, screenshot?: string): Promise<void> {
     await page.getByTestId('buy').click();
     const dialog = page.getByRole('dialog', { name: 'Klarna (simulated)' });
@@ -153,10 +170,16 @@ describeInBrowser('the demo storefront in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, '01-cart.png'), fullPage: true });
 
     const cartId = (await cartIdOf(page))!;
-    const cart = (await app.http.get<{ orderAmount: number; klarna: { sessionId: string } }>(`/carts/${cartId}`)).body;
-    // Klarna holds what the page shows: the quantity change reached the session.
-    expect((await sessionAtKlarna(cart.klarna.sessionId)).order_amount).toBe(cart.orderAmount);
 
+    await chooseShipping(page);
+    const cart = (
+      await app.http.get<{ orderAmount: number; orderLines: { type: string }[]; klarna: { sessionId: string } }>(
+        `/carts/${cartId}`,
+      )
+    ).body;
+    expect(cart.orderLines.map((line) => line.type)).toContain('shipping_fee');
+    // Klarna holds what the page shows: the quantity change and the shipping fee reached the session.
+    expect((await sessionAtKlarna(cart.klarna.sessionId)).order_amount).toBe(cart.orderAmount);
     await approveInWidget(page, 'Approve', '02-klarna-dialog.png');
     await page.getByTestId('confirmation').waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(SCREENSHOTS, '03-confirmation.png'), fullPage: true });
@@ -175,6 +198,7 @@ describeInBrowser('the demo storefront in Chromium', () => {
   it('(2) authorizes, then a cart change asks for reauthorize(), and the new approval is ordered', async () => {
     const page = await openStore();
     await addProduct(page, 'DEMO-TRAIL-SHOE');
+    await chooseShipping(page);
     await waitForWidget(page, 'load', 1);
     await page.locator('#review-step').check();
     // The callback comes late, so the page's own "hold for review" reaches the service first.
@@ -214,6 +238,7 @@ describeInBrowser('the demo storefront in Chromium', () => {
   it('(3) a decline in the widget places no order and leaves the cart usable', async () => {
     const page = await openStore();
     await addProduct(page, 'DEMO-TRAIL-GUIDE');
+    await chooseShipping(page);
     await waitForWidget(page, 'load', 1);
     const cartId = (await cartIdOf(page))!;
 
@@ -252,6 +277,8 @@ describeInBrowser('the demo storefront in Chromium', () => {
     // Gift wrap is not sold in GB: the server removed it and said so.
     expect(await text(page, 'notices')).toContain('ITEM_REMOVED: DEMO-GIFT-WRAP');
     expect(await text(page, 'cart-total')).toContain('£');
+    // The market change dropped no method (none was chosen); GB has methods of its own.
+    await chooseShipping(page);
 
     const cartId = (await cartIdOf(page))!;
     const cart = (
