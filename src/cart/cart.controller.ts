@@ -74,6 +74,7 @@ export class CartController {
 
   @Get(':cartId/shipping-options')
   @ApiOperation({ summary: "The shipping methods of the cart's market, priced for this cart (free over a threshold)" })
+  @ApiAnswers({ 200: 'ShippingOptions' }, [400, 404])
   shippingOptions(
     @UuidParam('cartId') cartId: string,
   ): Promise<{ selected: string | null; options: (ShippingOption & { selected: boolean })[] }> {
@@ -82,6 +83,7 @@ export class CartController {
 
   @Put(':cartId/shipping')
   @ApiOperation({ summary: 'Choose the shipping method: adds the shipping_fee line (422 SHIPPING_METHOD_UNAVAILABLE)' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409, 422])
   selectShipping(@UuidParam('cartId') cartId: string, @Body() dto: SelectShippingDto): Promise<CartView> {
     return this.carts.selectShipping(cartId, dto.methodId);
   }
@@ -89,6 +91,7 @@ export class CartController {
   @Post(':cartId/discount-codes')
   @HttpCode(200)
   @ApiOperation({ summary: 'Apply a discount code, replacing any other (422 DISCOUNT_CODE_INVALID with a reason)' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409, 422])
   applyDiscountCode(@UuidParam('cartId') cartId: string, @Body() dto: ApplyDiscountCodeDto): Promise<CartView> {
     return this.carts.applyDiscountCode(cartId, dto.code);
   }
@@ -96,6 +99,7 @@ export class CartController {
   @Delete(':cartId/discount-codes/:code')
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove the discount code' })
+  @ApiAnswers({ 200: 'Cart' }, [400, 404, 409])
   removeDiscountCode(
     @UuidParam('cartId') cartId: string,
     @PatternParam('code', DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE, 64) code: string,
