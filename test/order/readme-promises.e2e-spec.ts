@@ -1,26 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { anItem } from '../factories/cart.factory.js';
-import {
-  authorizedCart,
-  ordersOfCart,
-  placeOrder,
-  placedOrder,
-  type Placement,
-} from '../factories/checkout.factory.js';
+import { authorizedCart, placeOrder, placedOrder, type Placement } from '../factories/checkout.factory.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
-import { createScratchDatabase } from '../support/test-database.js';
+import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
 
 /**
  * Promises the README makes that no other suite checks: each test names the README's words it holds the service to.
  */
 const ops = { authorization: `Bearer ${OPS_API_KEY}` };
-
-async function metric(service: TestApp, name: string): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((row) => row.startsWith(`${name} `) || row.startsWith(`${name}{`));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 describe('README promises', () => {
   let service: TestApp;
@@ -59,31 +47,6 @@ describe('README promises', () => {
     });
     expect(stopped.fraudStatus).toEqual(expect.stringMatching(/^(REJECTED|STOPPED)$/));
   });
-
-  // "Placements open for over a minute are logged (order.stuck_placing, gauge orders_stuck_placing)"
-  it('counts a placement whose outcome stays unknown in orders_stuck_placing and completes it once Klarna answers', async () => {
-    const { cart, token } = await authorizedCart(service);
-    await service.klarna.control('POST', '/faults', { operation: 'createOrder', errorRate: 1, errorStatus: 503 });
-    const unknown = await placeOrder(service, cart.id, token);
-    expect(unknown.status).toBe(503);
-    const [row] = await ordersOfCart(service, cart.id);
-    expect(row.status).toBe('placing');
-    // Open for over a minute, as far as the sweep can tell.
-    await service.database.query(`UPDATE "order" SET created_at = now() - interval '2 minutes' WHERE id = $1`, [
-      row.id,
-    ]);
-    await eventually(async () => ((await metric(service, 'orders_stuck_placing')) >= 1 ? true : undefined), 45_000);
-    await service.klarna.control('DELETE', '/faults');
-    const placed = await eventually(async () => {
-      const read = await service.http.get<Placement>(`/orders/${row.id}`);
-      return read.body.status === 'placed' ? read.body : undefined;
-    }, 20_000);
-    const keys = (await service.klarnaCalls('createOrder'))
-      .filter((call) => call.path.includes(token))
-      .map((call) => call.headers['klarna-idempotency-key']);
-    expect(new Set(keys)).toEqual(new Set([row.id]));
-    expect(placed.klarnaOrderId).toEqual(expect.any(String));
-  }, 90_000);
 
   // "Another token for an ordered cart … answered 409 ALREADY_ORDERED"; the cart answers ORDER_IN_PROGRESS meanwhile.
   it('refuses a cart change while the outcome is open, and accepts it once the placement failed', async () => {
@@ -124,7 +87,7 @@ describe('README promises: database trouble on a database of its own', () => {
   let service: TestApp;
   let admin: pg.Client;
   beforeAll(async () => {
-    const databaseUrl = await createScratchDatabase('promises');
+    const databaseUrl = await migratedScratchDatabase('promises');
     service = await startTestApp({ DATABASE_URL: databaseUrl });
     admin = new pg.Client({ connectionString: databaseUrl });
     await admin.connect();
