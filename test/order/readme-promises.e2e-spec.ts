@@ -4,6 +4,7 @@ import { anItem } from '../factories/cart.factory.js';
 import { authorizedCart, placeOrder, placedOrder, type Placement } from '../factories/checkout.factory.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
+import { signScope, webhookScope } from '../../src/common/url-signature.js';
 
 /**
  * Promises the README makes that no other suite checks: each test names the README's words it holds the service to.
@@ -46,6 +47,28 @@ describe('README promises', () => {
       return read.body.status === 'cancelled' ? read.body : undefined;
     });
     expect(stopped.fraudStatus).toEqual(expect.stringMatching(/^(REJECTED|STOPPED)$/));
+  });
+
+  // "Klarna orders we cannot match (a push whose merchant_reference1 is no order of ours …)": the push is matched by
+  // merchant_reference1, never by the cart alone, so cart A's signed URL naming cart B's Klarna order changes nothing.
+  it('answers ignored to a valid push for cart A naming cart B’s order, while A’s own placement is still open', async () => {
+    const b = await placedOrder(service);
+    const a = await authorizedCart(service);
+    // Klarna never sees A's create order: A stays placing, with no Klarna order id yet.
+    await service.klarna.control('POST', '/faults', { operation: 'createOrder', timeout: true });
+    const open = await placeOrder(service, a.cart.id, a.token);
+    expect(open.status).toBe(503);
+    const push = new URL(`${service.url}/webhooks/klarna/push`);
+    push.searchParams.set('cart_id', a.cart.id);
+    push.searchParams.set('sig', signScope(service.config.webhookSecret, webhookScope('push', a.cart.id)));
+    push.searchParams.set('order_id', b.order.klarnaOrderId!);
+    const replayed = await fetch(push, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(replayed.status).toBe(200);
+    expect(await replayed.json()).toEqual({ status: 'ignored' });
+    const { rows } = await service.database.query('SELECT status, klarna_order_id FROM "order" WHERE cart_id = $1', [
+      a.cart.id,
+    ]);
+    expect(rows).toEqual([{ status: 'placing', klarna_order_id: null }]);
   });
 
   // "Another token for an ordered cart … answered 409 ALREADY_ORDERED"; the cart answers ORDER_IN_PROGRESS meanwhile.
