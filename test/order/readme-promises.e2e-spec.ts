@@ -74,7 +74,8 @@ describe('README promises', () => {
   // "Another token for an ordered cart … answered 409 ALREADY_ORDERED"; the cart answers ORDER_IN_PROGRESS meanwhile.
   it('refuses a cart change while the outcome is open, and accepts it once the placement failed', async () => {
     const { cart, token } = await authorizedCart(service);
-    await service.klarna.control('POST', '/faults', { operation: 'createOrder', failNext: 1, errorStatus: 403 });
+    // Every create order refused (another test's background retry may be calling too, so not `failNext`).
+    await service.klarna.control('POST', '/faults', { operation: 'createOrder', errorRate: 1, errorStatus: 403 });
     const refused = await placeOrder(service, cart.id, token);
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ code: 'KLARNA_REJECTED', correlationId: expect.any(String) });
