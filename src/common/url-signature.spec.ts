@@ -34,8 +34,9 @@ describe('webhook URL signatures', () => {
     expect(webhookUrl('https://x', SECRET, 'authorization', 'c')).toMatch(
       /^https:\/\/x\/webhooks\/klarna\/authorization\?cart_id=c&sig=/,
     );
-    expect(webhookUrl('https://x', SECRET, 'notification', 'c')).toMatch(
-      /^https:\/\/x\/webhooks\/klarna\/notification\?cart_id=c&sig=/,
+    const notificationSignature = signScope(SECRET, webhookScope('notification', 'c'));
+    expect(webhookUrl('https://x', SECRET, 'notification', 'c')).toBe(
+      `https://x/webhooks/klarna/notification?cart_id=c&sig=${notificationSignature}`,
     );
   });
 });
