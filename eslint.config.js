@@ -12,6 +12,8 @@ export default tseslint.config(
       'coverage/',
       '.data/',
       'test-results/',
+      '.stryker-tmp/',
+      'reports/',
     ],
   },
   js.configs.recommended,

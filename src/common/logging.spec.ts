@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { REDACTED_PATHS } from './logging.js';
+import { pino, type LoggerOptions } from 'pino';
+import { loggerParams } from './logging.js';
 
 describe('log redaction', () => {
   it('never writes shoppers’ personal data, tokens or credentials', () => {
@@ -12,7 +12,9 @@ describe('log redaction', () => {
         done();
       },
     });
-    const log = pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+    // The service's own settings (what LoggerModule is given), not a logger built here from the path list.
+    const { pinoHttp } = loggerParams('info') as { pinoHttp: LoggerOptions };
+    const log = pino({ level: pinoHttp.level, redact: pinoHttp.redact }, sink);
     log.info({
       event: 'test',
       cart: {

@@ -87,6 +87,21 @@ describe('cart and Klarna session stay in sync', () => {
     expect(response.body).toMatchObject({ code: 'CART_EMPTY' });
   });
 
+  it('keeps the session at the last non-empty cart when the cart is emptied, reporting CART_EMPTY', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const before = await callsFor('updateSession', session.sessionId);
+    const emptied = await http.delete<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`);
+    expect(emptied.status).toBe(200);
+    expect(emptied.body.items).toEqual([]);
+    expect(emptied.body.klarna).toMatchObject({ inSync: false, syncError: { errorCode: 'CART_EMPTY' } });
+    expect(await callsFor('updateSession', session.sessionId)).toHaveLength(before.length);
+    const atKlarna = await service.klarna.control<{ data: { order_amount: number } }>(
+      'GET',
+      `/sessions/${session.sessionId}`,
+    );
+    expect(atKlarna.body.data.order_amount).toBe(cart.orderAmount);
+  });
+
   it('pushes every change to the session once, within the request', async () => {
     const { cart, session } = await createCartWithSession(http);
     const added = await addItem(http, cart.id, { unitPrice: 4900, type: 'digital', name: 'Training plan' });
@@ -333,5 +348,41 @@ describe('when Klarna keeps failing', () => {
       call.path.includes(session.sessionId),
     );
     expect(callsAfter).toHaveLength(callsBefore.length);
+  });
+});
+
+describe('when Klarna answers again after the circuit opened', () => {
+  let service: TestApp;
+  beforeAll(async () => {
+    service = await startTestApp({
+      KLARNA_CIRCUIT_FAILURES: '2',
+      KLARNA_CIRCUIT_COOLDOWN_MS: '1500',
+      KLARNA_RETRY_MAX_DELAY_MS: '1000',
+    });
+  });
+  afterAll(() => service.close());
+
+  it('pushes changes to Klarna again past the cool-down, and Klarna ends with the latest cart', async () => {
+    const { cart, session } = await createCartWithSession(service.http);
+    const itemPath = `/carts/${cart.id}/items/${cart.items[0].id}`;
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', errorRate: 1, errorStatus: 503 });
+    let quantity = 1;
+    await eventually(async () => {
+      const change = await service.http.patch<CartBody>(itemPath, { quantity: ++quantity });
+      return change.body.klarna?.syncError?.errorCode === 'KLARNA_CIRCUIT_OPEN' ? true : undefined;
+    });
+    await service.klarna.control('DELETE', '/faults');
+    // Polled, not slept: each change either still meets the open circuit or, past the cool-down, reaches Klarna.
+    const synced = await eventually(async () => {
+      const change = await service.http.patch<CartBody>(itemPath, { quantity: (quantity % 9) + 1 });
+      quantity = (quantity % 9) + 1;
+      return change.body.klarna?.inSync ? change.body : undefined;
+    });
+    expect(synced.klarna).toMatchObject({ inSync: true, action: 'load', syncError: null });
+    const atKlarna = await service.klarna.control<{ data: { order_amount: number } }>(
+      'GET',
+      `/sessions/${session.sessionId}`,
+    );
+    expect(atKlarna.body.data.order_amount).toBe(synced.orderAmount);
   });
 });

@@ -6,7 +6,9 @@ interface CallbackRecord {
   kind: string;
   url: string;
   body: unknown;
+  at: string;
   status?: number;
+  error?: string;
   dropped?: boolean;
   duplicate?: boolean;
 }
@@ -29,6 +31,16 @@ describe('Klarna simulator: callbacks to the merchant', () => {
 
   const sentCallbacks = async (): Promise<CallbackRecord[]> =>
     (await klarna.control<{ callbacks: CallbackRecord[] }>('GET', '/callbacks')).body.callbacks;
+  /** Waits until every callback sent so far has the merchant's answer (or its network error) recorded. */
+  const answered = async (): Promise<CallbackRecord[]> => {
+    for (;;) {
+      const callbacks = await sentCallbacks();
+      if (callbacks.every((callback) => callback.dropped || callback.status !== undefined || callback.error)) {
+        return callbacks;
+      }
+      await sleep(10);
+    }
+  };
 
   it('POSTs { authorization_token, session_id } to merchant_urls.authorization after authorizing', async () => {
     const sessionId = await klarna.createSession({
@@ -38,7 +50,8 @@ describe('Klarna simulator: callbacks to the merchant', () => {
     const [callback] = await merchant.waitFor(`/klarna/authorization?sid=${sessionId}`);
     expect(callback.body).toEqual({ authorization_token: token, session_id: sessionId });
     expect(callback.headers['content-type']).toBe('application/json');
-    await sleep(20);
+    // The merchant's status is recorded once its answer is read: wait for that, not for a fixed time.
+    await answered();
     expect(await sentCallbacks()).toEqual([
       expect.objectContaining({
         kind: 'authorization',
@@ -51,8 +64,15 @@ describe('Klarna simulator: callbacks to the merchant', () => {
   it('sends no authorization callback for a denied authorization', async () => {
     const sessionId = await klarna.createSession({ merchant_urls: { authorization: `${merchant.url}/auth` } });
     await klarna.control('POST', `/sessions/${sessionId}/authorize`, { outcome: 'denied' });
-    await sleep(50);
-    expect(merchant.received).toEqual([]);
+    // A callback is recorded when Klarna decides to send it, before its answer: none was decided.
+    expect(await sentCallbacks()).toEqual([]);
+    // The next authorization's callback arrives alone: the denied one was never on its way.
+    const approved = await klarna.createSession({ merchant_urls: { authorization: `${merchant.url}/auth` } });
+    await klarna.authorize(approved);
+    await merchant.waitFor('/auth');
+    await answered();
+    expect(merchant.received).toHaveLength(1);
+    expect((merchant.received[0].body as { session_id: string }).session_id).toBe(approved);
   });
 
   it('POSTs to merchant_urls.push with the order id filled in after create order', async () => {
@@ -107,11 +127,12 @@ describe('Klarna simulator: callbacks to the merchant', () => {
     await klarna.control('POST', '/callback-faults', { drop: 1 });
     const sessionId = await klarna.createSession({ merchant_urls: { authorization: `${merchant.url}/auth` } });
     await klarna.authorize(sessionId);
-    await sleep(50);
-    expect(merchant.received).toEqual([]);
     expect(await sentCallbacks()).toEqual([expect.objectContaining({ kind: 'authorization', dropped: true })]);
     await klarna.control('POST', `/sessions/${sessionId}/reauthorize`, {});
     await merchant.waitFor('/auth');
+    await answered();
+    // Only the reauthorization's callback arrived: the dropped one never did.
+    expect(merchant.received).toHaveLength(1);
   });
 
   it('sends the next callback twice when told to duplicate it', async () => {
@@ -126,12 +147,15 @@ describe('Klarna simulator: callbacks to the merchant', () => {
   });
 
   it('delays callbacks when told to', async () => {
-    await klarna.control('POST', '/callback-faults', { delayMs: 300 });
+    await klarna.control('POST', '/callback-faults', { delayMs: 1000 });
     const sessionId = await klarna.createSession({ merchant_urls: { authorization: `${merchant.url}/auth` } });
     await klarna.authorize(sessionId);
-    await sleep(100);
-    expect(merchant.received).toEqual([]);
-    await merchant.waitFor('/auth');
+    // Decided (recorded) but held back: not yet sent, so not yet answered.
+    const [held] = await sentCallbacks();
+    expect(held).toMatchObject({ kind: 'authorization' });
+    expect(held.status).toBeUndefined();
+    const [arrived] = await merchant.waitFor('/auth');
+    expect(arrived.body).toMatchObject({ session_id: sessionId });
   });
 
   it('records the merchant status and network errors of callbacks', async () => {
@@ -140,7 +164,7 @@ describe('Klarna simulator: callbacks to the merchant', () => {
       const sessionId = await klarna.createSession({ merchant_urls: { authorization: `${failing.url}/auth` } });
       await klarna.authorize(sessionId);
       await failing.waitFor('/auth');
-      await sleep(20);
+      await answered();
       expect(await sentCallbacks()).toEqual([expect.objectContaining({ status: 500 })]);
     } finally {
       await failing.close();
@@ -148,9 +172,7 @@ describe('Klarna simulator: callbacks to the merchant', () => {
     await klarna.control('DELETE', '/callbacks');
     const sessionId = await klarna.createSession({ merchant_urls: { authorization: 'http://127.0.0.1:1/nowhere' } });
     await klarna.authorize(sessionId);
-    for (let attempt = 0; attempt < 100 && !(await sentCallbacks())[0]?.['error' as keyof CallbackRecord]; attempt++) {
-      await sleep(10);
-    }
+    await answered();
     expect(await sentCallbacks()).toEqual([expect.objectContaining({ error: expect.any(String) })]);
   });
 });

@@ -312,13 +312,25 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
       ).body.callbacks.filter(
         (callback) => callback.url.includes('/webhooks/klarna/notification') && callback.url.includes(cart.id),
       );
+      // Klarna itself now says AUTHORIZED and ACCEPTED (changed behind our back): only our rule keeps it cancelled.
+      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/change`, { status: 'AUTHORIZED' });
+      await service.klarna.control('POST', '/callback-faults', { drop: 1 });
+      await service.klarna.control('POST', `/orders/${order.klarnaOrderId}/fraud-decision`, {
+        event_type: 'FRAUD_RISK_ACCEPTED',
+      });
+      const atKlarna = await service.klarna.klarna('GET', `/ordermanagement/v1/orders/${order.klarnaOrderId}`);
+      expect(atKlarna.body).toMatchObject({ status: 'AUTHORIZED', fraud_status: 'ACCEPTED' });
       const late = await fetch(notification.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ order_id: order.klarnaOrderId, event_type: 'FRAUD_RISK_ACCEPTED' }),
       });
       expect(late.status).toBe(200);
-      expect((await http.get<Placement>(`/orders/${order.orderId}`)).body.status).toBe('cancelled');
+      expect(await late.json()).toEqual({ status: 'accepted' });
+      expect((await http.get<Placement>(`/orders/${order.orderId}`)).body).toMatchObject({
+        status: 'cancelled',
+        fraudStatus: 'REJECTED',
+      });
     });
   });
 
@@ -424,8 +436,17 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
       expect(cancelled.status).toBe(200);
       expect(cancelled.body).toMatchObject({ status: 'cancelled' });
       expect((await calls('cancelOrder')).filter((call) => call.path.includes(order.klarnaOrderId!))).toHaveLength(1);
+      // Our own rule answers, before Klarna is asked: Klarna's refusal would be a 409 too, but KLARNA_REFUSED.
       const again = await http.patch(`/orders/${order.orderId}/authorization`, { orderAmount: 1 }, ops);
       expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ code: 'ORDER_NOT_MODIFIABLE', message: expect.stringContaining('cancelled') });
+      const captured = await http.post(`/orders/${order.orderId}/captures`, { amount: 1 }, ops);
+      expect(captured.status).toBe(409);
+      expect(captured.body).toMatchObject({ code: 'ORDER_NOT_CAPTURABLE' });
+      const atKlarna = (await calls('')).filter(
+        (call) => call.path.includes(order.klarnaOrderId!) && call.operation !== 'cancelOrder',
+      );
+      expect(atKlarna.filter((call) => call.operation !== 'getOrder')).toEqual([]);
     });
   });
 

@@ -45,9 +45,9 @@ export interface ServiceProcess {
 }
 
 /** The built service as production runs it: `node dist/main.js` with only the given environment. */
-export function spawnService(environment: Record<string, string>): ServiceProcess {
+export function spawnService(environment: Record<string, string>, options: { cwd?: string } = {}): ServiceProcess {
   const child = spawn(process.execPath, [ensureBuilt()], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { aProduct, createCartWithSession } from '../factories/cart.factory.js';
+import { signScope, webhookScope } from '../../src/common/url-signature.js';
 import type { HttpClient } from '../support/http.js';
+import { settledJobs, jobsOf } from '../support/jobs.js';
 import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
+
+const PLACE_FROM_CALLBACK = 'order.place-from-callback';
 
 describe('Klarna webhooks', () => {
   let service: TestApp;
@@ -49,9 +53,16 @@ describe('Klarna webhooks', () => {
     await service.klarna.control('POST', '/callback-faults', { delayMs: 300 });
     const token = await service.klarna.authorize(session.sessionId);
     await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: token, finalize: false });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
     await service.klarna.control('DELETE', '/callback-faults');
+    // The callback's placement job ran and ended: only then is "no order" an answer.
+    const [job] = await settledJobs(
+      service,
+      PLACE_FROM_CALLBACK,
+      (candidate) => candidate.data.authorizationToken === token,
+    );
+    expect(job.state).toBe('completed');
     expect(await ordersOfCart(cart.id)).toHaveLength(0);
+    expect((await service.klarnaCalls('createOrder')).filter((call) => call.path.includes(token))).toEqual([]);
   });
 
   it('storefront and callback at the same moment, 50 times: always one order per cart', async () => {
@@ -82,7 +93,8 @@ describe('Klarna webhooks', () => {
       expect([200, 201]).toContain(answer.storefront.status);
       expect(answer.callback).toBe(200);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const tokens = new Set(answers.map((answer) => answer.token));
+    await settledJobs(service, PLACE_FROM_CALLBACK, (job) => tokens.has(job.data.authorizationToken as string));
     const createOrders = await service.klarnaCalls('createOrder');
     for (const answer of answers) {
       const rows = await ordersOfCart(answer.cartId);
@@ -109,10 +121,23 @@ describe('Klarna webhooks', () => {
     expect(await ordersOfCart(cart.id)).toHaveLength(1);
   });
 
+  /** An order placed by the storefront, whose push Klarna has not delivered (dropped). */
+  async function placedThroughStorefront() {
+    const { cart, session } = await createCartWithSession(http);
+    await service.klarna.control('POST', '/callback-faults', { drop: 2 });
+    const token = await service.klarna.authorize(session.sessionId);
+    const placed = await http.post<{ orderId: string; klarnaOrderId: string }>(
+      `/carts/${cart.id}/klarna-session/authorizations`,
+      { authorizationToken: token },
+    );
+    expect(placed.status).toBe(201);
+    await service.klarna.control('DELETE', '/callback-faults');
+    return { cart, order: placed.body };
+  }
+
   it('answers a push for an order Klarna does not know with ignored', async () => {
     const { cart } = await createCartWithSession(http);
     const push = new URL((await authorizationUrl(cart.id)).replace('/authorization?', '/push?'));
-    const { signScope, webhookScope } = await import('../../src/common/url-signature.js');
     push.searchParams.set('sig', signScope(service.config.webhookSecret, webhookScope('push', cart.id)));
     push.searchParams.set('order_id', 'no-such-order');
     const response = await post(push.toString(), {});
@@ -150,6 +175,30 @@ describe('Klarna webhooks', () => {
     expect(events.rowCount).toBe(0);
   });
 
+  it.each(['push', 'notification'] as const)(
+    'answers 401 to a %s with a missing or wrong signature, reading nothing from Klarna',
+    async (purpose) => {
+      const { order, cart } = await placedThroughStorefront();
+      const url = new URL((await authorizationUrl(cart.id)).replace('/authorization?', `/${purpose}?`));
+      if (purpose === 'push') url.searchParams.set('order_id', order.klarnaOrderId);
+      const body = { order_id: order.klarnaOrderId, event_type: 'FRAUD_RISK_ACCEPTED' };
+      const readsBefore = (await service.klarnaCalls('getOrder')).length;
+      url.searchParams.set('sig', signScope(service.config.webhookSecret, webhookScope('authorization', cart.id)));
+      const wrong = await post(url.toString(), body);
+      url.searchParams.delete('sig');
+      const missing = await post(url.toString(), body);
+      for (const response of [wrong, missing]) {
+        expect(response.status).toBe(401);
+        expect(await response.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+      }
+      expect(await service.klarnaCalls('getOrder')).toHaveLength(readsBefore);
+      const events = await database.query(`SELECT 1 FROM webhook_event WHERE dedupe_key LIKE $1`, [
+        `${purpose}:${cart.id}:%`,
+      ]);
+      expect(events.rowCount).toBe(0);
+    },
+  );
+
   it('does not let a valid signature for cart A touch cart B', async () => {
     const a = await createCartWithSession(http);
     const b = await createCartWithSession(http);
@@ -185,5 +234,34 @@ describe('Klarna webhooks', () => {
       code: 'VALIDATION_FAILED',
       errors: [{ field: 'authorization_token' }],
     });
+  });
+});
+
+describe('the authorization callback waits AUTHORIZATION_CALLBACK_GRACE_MS for the storefront', () => {
+  const GRACE_MS = 600_000;
+  let service: TestApp;
+
+  beforeAll(async () => {
+    service = await startTestApp({ AUTHORIZATION_CALLBACK_GRACE_MS: String(GRACE_MS) });
+  });
+  afterAll(() => service.close());
+
+  it('schedules its placement after the grace period, and the storefront arriving later places the order', async () => {
+    const { cart, session } = await createCartWithSession(service.http);
+    const token = await service.klarna.authorize(session.sessionId);
+    const [job] = await eventually(async () => {
+      const jobs = (await jobsOf(service, PLACE_FROM_CALLBACK)).filter((row) => row.data.authorizationToken === token);
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    // Not before the grace period is over: the storefront, not the callback, places a live shopper's order.
+    expect(job.start_after.getTime() - job.created_on.getTime()).toBeGreaterThanOrEqual(GRACE_MS - 5_000);
+    expect(job.state).toBe('created');
+    expect((await service.klarnaCalls('createOrder')).filter((call) => call.path.includes(token))).toEqual([]);
+    const placed = await service.http.post<{ orderId: string; status: string }>(
+      `/carts/${cart.id}/klarna-session/authorizations`,
+      { authorizationToken: token },
+    );
+    expect(placed.status).toBe(201);
+    expect(placed.body.status).toBe('placed');
   });
 });
