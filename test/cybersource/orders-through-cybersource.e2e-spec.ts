@@ -49,7 +49,8 @@ describe('orders through CyberSource: each authorization becomes exactly one ord
     service = await startTestApp({
       PAYMENT_GATEWAY: 'cybersource',
       AUTHORIZATION_CALLBACK_GRACE_MS: '600000',
-      KLARNA_TIMEOUT_MS: '500',
+      // Faults here are reason codes and cut connections, not timeouts: a loaded machine must not add any.
+      KLARNA_TIMEOUT_MS: '3000',
       KLARNA_RETRY_MAX_DELAY_MS: '1000',
       PLACEMENT_ATTENTION_AFTER_MS: '3000',
     });
@@ -237,6 +238,27 @@ describe('orders through CyberSource: each authorization becomes exactly one ord
         ops,
       );
       expect(attention.body.orders.map((order) => order.orderId)).toContain(row.id);
+
+      // Ops find the authorization in the Business Center by its merchant reference code (our order id). Check status
+      // names no reference, so the resolve matches amount and currency: another order's authorization is refused.
+      const other = await authorizedCart([{ unitPrice: 777 }]);
+      const otherOrder = await place(other.cart.id, other.token);
+      const mismatch = await http.post(
+        `/orders/${row.id}/resolve`,
+        { klarnaOrderId: otherOrder.body.klarnaOrderId },
+        ops,
+      );
+      expect(mismatch.status).toBe(409);
+      expect(mismatch.body).toMatchObject({ code: 'KLARNA_ORDER_MISMATCH' });
+      const resolved = await http.post<Placement>(
+        `/orders/${row.id}/resolve`,
+        { klarnaOrderId: applied[0].requestId },
+        ops,
+      );
+      expect(resolved.status).toBe(200);
+      expect(resolved.body).toMatchObject({ orderId: row.id, klarnaOrderId: applied[0].requestId });
+      expect(['placed', 'confirmed']).toContain((resolved.body as Placement).status);
+      expect((await http.get<CartBody>(`/carts/${cart.id}`)).body.status).toBe('ordered');
     });
 
     it('a cut connection after CyberSource applied leaves one authorization and an order for ops, not a failure', async () => {
