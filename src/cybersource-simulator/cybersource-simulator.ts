@@ -43,7 +43,7 @@ export interface RecordedCyberSourceCall {
   reasonCode: number | null;
   /** Set when the request was refused before processing (signature, schema). */
   soapFault?: string;
-  fault?: 'latency' | 'timeout' | 'timeout_after_processing' | 'reason_code' | 'cut';
+  fault?: 'latency' | 'timeout' | 'timeout_after_processing' | 'reason_code' | 'cut' | 'unreadable';
   at: string;
 }
 
@@ -140,6 +140,17 @@ class SimulatorServer {
       this.record(call);
       reply.hijack();
       if (fault.cutAfterProcessing) request.raw.socket.destroy();
+      return;
+    }
+    if (fault.unreadableAfterProcessing) {
+      call.fault = 'unreadable';
+      Object.assign(call, { requestID: requestId, decision: result.decision, reasonCode: result.reasonCode });
+      this.record(call);
+      // Applied, and answered 200 with a reply cut short: the caller cannot tell what happened.
+      void reply
+        .code(200)
+        .type('text/xml; charset=utf-8')
+        .send(envelope(`<c:replyMessage xmlns:c="urn:schemas-cybersource-com:transaction-data-1.224"><c:requestID>`));
       return;
     }
     return this.answer(reply, call, requestId, result);
@@ -277,6 +288,7 @@ const FAULT_KEYS = new Set([
   'reasonCode',
   'afterProcessing',
   'cutConnectionAfterProcessing',
+  'unreadableAnswerAfterProcessing',
 ]);
 
 function faultProblem(input: Record<string, unknown>): string | undefined {
@@ -285,7 +297,13 @@ function faultProblem(input: Record<string, unknown>): string | undefined {
   if (input.operation !== undefined && !(CYBERSOURCE_OPERATIONS as readonly unknown[]).includes(input.operation)) {
     return `operation must be one of ${CYBERSOURCE_OPERATIONS.join(', ')}`;
   }
-  for (const key of ['latencyMs', 'timeoutAfterProcessing', 'failNext', 'cutConnectionAfterProcessing']) {
+  for (const key of [
+    'latencyMs',
+    'timeoutAfterProcessing',
+    'failNext',
+    'cutConnectionAfterProcessing',
+    'unreadableAnswerAfterProcessing',
+  ]) {
     if (input[key] !== undefined && !(Number.isInteger(input[key]) && (input[key] as number) >= 0))
       return `${key} must be a count`;
   }

@@ -1,7 +1,8 @@
 /**
  * Injected faults for the CyberSource simulator, set through POST /_sim/faults; the same kinds as the Klarna
  * simulator's, in CyberSource's terms: latency, never answering (before or after applying the request), reason
- * codes 150/151/152 (before or after applying), and cutting the connection after applying.
+ * codes 150/151/152 (before or after applying), cutting the connection after applying, and an unreadable answer
+ * (HTTP 200, a reply cut short) after applying.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -35,6 +36,8 @@ export interface FaultRuleInput {
   afterProcessing?: boolean;
   /** The next N calls are applied, then the socket is destroyed instead of answering. */
   cutConnectionAfterProcessing?: number;
+  /** The next N calls are applied, then answered HTTP 200 with a reply cut short (a proxy or load balancer broke it). */
+  unreadableAnswerAfterProcessing?: number;
 }
 
 export interface FaultRule extends FaultRuleInput {
@@ -48,6 +51,7 @@ export interface FaultDecision {
   reasonCode?: UnknownOutcomeCode;
   reasonAfterProcessing: boolean;
   cutAfterProcessing: boolean;
+  unreadableAfterProcessing: boolean;
 }
 
 export class FaultInjector {
@@ -75,6 +79,7 @@ export class FaultInjector {
       hangAfter: false,
       reasonAfterProcessing: false,
       cutAfterProcessing: false,
+      unreadableAfterProcessing: false,
     };
     let taken = false;
     for (const rule of this.rules) {
@@ -94,6 +99,9 @@ export class FaultInjector {
       } else if ((rule.cutConnectionAfterProcessing ?? 0) > 0) {
         rule.cutConnectionAfterProcessing! -= 1;
         decision.cutAfterProcessing = taken = true;
+      } else if ((rule.unreadableAnswerAfterProcessing ?? 0) > 0) {
+        rule.unreadableAnswerAfterProcessing! -= 1;
+        decision.unreadableAfterProcessing = taken = true;
       }
     }
     this.rules = this.rules.filter((rule) => !isUsedUp(rule));
@@ -105,6 +113,9 @@ export class FaultInjector {
 function isUsedUp(rule: FaultRule): boolean {
   const lasting = (rule.latencyMs ?? 0) > 0 || rule.errorRate !== undefined || rule.timeout === true;
   const counting =
-    (rule.failNext ?? 0) > 0 || (rule.cutConnectionAfterProcessing ?? 0) > 0 || (rule.timeoutAfterProcessing ?? 0) > 0;
+    (rule.failNext ?? 0) > 0 ||
+    (rule.cutConnectionAfterProcessing ?? 0) > 0 ||
+    (rule.timeoutAfterProcessing ?? 0) > 0 ||
+    (rule.unreadableAnswerAfterProcessing ?? 0) > 0;
   return !lasting && !counting;
 }

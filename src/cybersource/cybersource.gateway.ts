@@ -75,6 +75,8 @@ export interface CyberSourceStepResult {
  * Captures and refunds go through apCaptureService / apRefundService (captureOrder / refundCapture below).
  */
 export class CyberSourceGateway extends KlarnaGateway {
+  // Check status answers the status and totals of a request id, never the merchantReferenceCode it was sent with.
+  override readonly ordersNameMerchantReference = false;
   private readonly logger = new Logger(CyberSourceGateway.name);
   private readonly transport: SimpleOrderTransport;
   private readonly merchantId: string;

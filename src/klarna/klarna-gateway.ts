@@ -26,6 +26,12 @@ import type {
  * unknown outcome gets the answer of the one call Klarna executed.
  */
 export abstract class KlarnaGateway {
+  /**
+   * Whether an order read (getOrder) names our merchant reference. Klarna's Order Management does; CyberSource's
+   * check status does not, so an ops resolve through it is matched on amount and currency instead.
+   */
+  readonly ordersNameMerchantReference: boolean = true;
+
   /** Payments: create session. */
   abstract createSession(request: KlarnaSessionRequest, idempotencyKey: string): Promise<CreatedKlarnaSession>;
   /** Payments: read session. */

@@ -317,7 +317,7 @@ export class OrderService {
         }
         throw asUnavailable(error);
       }
-      if (klarnaOrder.merchantReference1 !== order.id) {
+      if (!isSameOrder(order, klarnaOrder, this.klarna.ordersNameMerchantReference)) {
         throw new ConflictError(
           'KLARNA_ORDER_MISMATCH',
           `Klarna order ${klarnaOrder.orderId} belongs to merchant reference ${klarnaOrder.merchantReference1 ?? 'none'}, not ${order.id}`,
@@ -804,4 +804,15 @@ function receiptView(order: OrderRecord): ReceiptView {
     orderLines: order.orderLines,
     createdAt: order.createdAt.toISOString(),
   };
+}
+
+/**
+ * Whether the order ops found is this placement's: by our merchant reference, or, where the gateway's order read
+ * cannot name it (CyberSource), by amount and currency (ops found it in the Business Center by our order id, sent as
+ * merchantReferenceCode).
+ */
+function isSameOrder(order: OrderRecord, klarnaOrder: KlarnaManagedOrder, namesReference: boolean): boolean {
+  if (namesReference || klarnaOrder.merchantReference1 !== undefined)
+    return klarnaOrder.merchantReference1 === order.id;
+  return klarnaOrder.orderAmount === order.orderAmount && klarnaOrder.purchaseCurrency === order.purchaseCurrency;
 }
