@@ -355,7 +355,7 @@ describe('when Klarna answers again after the circuit opened', () => {
   let service: TestApp;
   beforeAll(async () => {
     service = await startTestApp({
-      KLARNA_CIRCUIT_FAILURES: '2',
+      KLARNA_CIRCUIT_MIN_CALLS: '2',
       KLARNA_CIRCUIT_COOLDOWN_MS: '1500',
       KLARNA_RETRY_MAX_DELAY_MS: '1000',
     });
