@@ -104,10 +104,12 @@ describe('orders through CyberSource: each authorization becomes exactly one ord
   it('answers ALREADY_ORDERED for a second authorization of an ordered cart, without a second apAuthService', async () => {
     const { cart, session, token } = await authorizedCart();
     expect((await place(cart.id, token)).status).toBe(201);
-    const response = await place(cart.id, 'second-token-for-the-same-cart');
+    // Unique per run: suites share the database, and a token is unique across carts.
+    const second = `second-token-${cart.id}`;
+    const response = await place(cart.id, second);
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ code: 'ALREADY_ORDERED' });
-    expect(await authorizationsFor('second-token-for-the-same-cart')).toEqual([]);
+    expect(await authorizationsFor(second)).toEqual([]);
     expect(await ordersOfCart(service, cart.id)).toHaveLength(1);
     expect(session.sessionId).toBeDefined();
   });
@@ -126,7 +128,7 @@ describe('orders through CyberSource: each authorization becomes exactly one ord
 
   it('answers AUTHORIZATION_INVALID for an unknown token (102 preapprovalToken), and the cart opens again', async () => {
     const { cart } = await createCartWithSession(http);
-    const response = await place(cart.id, 'made-up-token');
+    const response = await place(cart.id, `made-up-token-${cart.id}`);
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({
       code: 'AUTHORIZATION_INVALID',

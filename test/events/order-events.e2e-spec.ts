@@ -203,11 +203,12 @@ describe("order events to the merchant's systems", () => {
       for (const event of events) {
         const tries = arrivals.filter((arrival) => arrival.id === event.id);
         if (faultOf(event.type) === 0) expect(tries.length).toBeGreaterThanOrEqual(3);
+        // A 200 that came after MERCHANT_WEBHOOK_TIMEOUT_MS is not a delivery: it was sent again.
+        if (faultOf(event.type) === 1) expect(tries.length).toBeGreaterThanOrEqual(2);
         expect(event.attempts).toBeGreaterThanOrEqual(tries.length);
       }
     }
     const retried = receiver.arrivals.filter((arrival) => arrival.answered !== 200);
-    expect(retried.some((arrival) => arrival.answered === 'timeout')).toBe(true);
     expect(retried.some((arrival) => arrival.answered === 500)).toBe(true);
   }, 60_000);
 

@@ -113,7 +113,8 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
 
   it('releases a second authorization for an ordered cart and answers ALREADY_ORDERED', async () => {
     const { cart, session } = await placedOrder();
-    const other = 'second-token-for-the-same-cart';
+    // Unique per run: suites share the database, and a token belongs to one cart.
+    const other = `second-token-${cart.id}`;
     const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, { authorizationToken: other });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ code: 'ALREADY_ORDERED' });
@@ -194,7 +195,7 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
   it('answers AUTHORIZATION_INVALID for an unknown token with Klarna’s correlation id, leaving nothing behind', async () => {
     const { cart } = await createCartWithSession(http);
     const response = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
-      authorizationToken: 'made-up-token',
+      authorizationToken: `made-up-token-${cart.id}`,
     });
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'AUTHORIZATION_INVALID', correlationId: expect.any(String) });
