@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addItem, createCart, type CartBody } from '../factories/cart.factory.js';
 import type { Placement } from '../factories/checkout.factory.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { faultMatrixTable } from '../support/fault-matrix-table.js';
 import type { CyberSourceSide } from './cybersource-test-kit.js';
 
 /**
@@ -284,18 +285,9 @@ async function unreleased(service: TestApp, cartId: string): Promise<number> {
 }
 
 function printMatrix(): void {
-  const faults = Object.keys(FAULTS);
-  const width = Math.max(...CALLS.map((call) => call.length));
-  const lines = [
-    `${'call'.padEnd(width)} | ${faults.join(' | ')}`,
-    `${'-'.repeat(width)} | ${faults.map((fault) => '-'.repeat(fault.length)).join(' | ')}`,
-    ...CALLS.map(
-      (call) =>
-        `${call.padEnd(width)} | ${faults.map((fault) => (results.get(call)?.get(fault) ?? 'not run').padEnd(fault.length)).join(' | ')}`,
-    ),
-  ];
+  const table = faultMatrixTable(CALLS, Object.keys(FAULTS), results);
   console.log(
     `Fault matrix through CyberSource (call × fault -> invariants I1–I5; ops resolve: a lost apAuthService ` +
-      `answer, settled by ops)${FULL ? '' : ' — subset; CYBERSOURCE_FULL_FAULT_MATRIX=1 for all'}\n${lines.join('\n')}`,
+      `answer, settled by ops)${FULL ? '' : ' — subset; CYBERSOURCE_FULL_FAULT_MATRIX=1 for all'}\n${table}`,
   );
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addItem, createCart, type CartBody } from '../factories/cart.factory.js';
 import { type Placement } from '../factories/checkout.factory.js';
 import { eventually, startTestApp, type RecordedKlarnaCall, type TestApp } from '../support/test-app.js';
+import { faultMatrixTable } from '../support/fault-matrix-table.js';
 
 /**
  * The money-safety fault matrix: for each Klarna call on the checkout path and each way it can fail, a whole
@@ -196,15 +197,6 @@ async function callsForCart(service: TestApp, cartId: string): Promise<RecordedK
 }
 
 function printMatrix(): void {
-  const faults = Object.keys(FAULTS);
-  const width = Math.max(...CALLS.map((call) => call.length));
-  const lines = [
-    `${'call'.padEnd(width)} | ${faults.join(' | ')}`,
-    `${'-'.repeat(width)} | ${faults.map((fault) => '-'.repeat(fault.length)).join(' | ')}`,
-    ...CALLS.map(
-      (call) =>
-        `${call.padEnd(width)} | ${faults.map((fault) => (results.get(call)?.get(fault) ?? 'not run').padEnd(fault.length)).join(' | ')}`,
-    ),
-  ];
-  console.log(`Fault matrix (call × fault -> invariants I1–I5)\n${lines.join('\n')}`);
+  const table = faultMatrixTable(CALLS, Object.keys(FAULTS), results);
+  console.log(`Fault matrix (call × fault -> invariants I1–I5)\n${table}`);
 }
