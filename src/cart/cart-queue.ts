@@ -53,9 +53,4 @@ export class CartQueue {
       done();
     }
   }
-
-  /** Carts with requests running or waiting in this instance (a gauge). */
-  get activeCarts(): number {
-    return this.lanes.size;
-  }
 }
