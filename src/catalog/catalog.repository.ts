@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
+import { rowsOf, type Db } from '../database/sql.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type {
   Market,
   PriceInput,
@@ -63,14 +65,17 @@ export class CatalogRepository {
    * The pricing read of the cart's hot path: one statement for any number of references. Inactive and
    * unknown references return no row.
    */
-  priceItems(db: PrismaTransaction, market: Market, references: readonly string[]): Promise<MarketRow[]> {
-    return db.$queryRaw<MarketRow[]>`
+  priceItems(db: Db, market: Market, references: readonly string[]): Promise<MarketRow[]> {
+    return rowsOf<MarketRow>(
+      db,
+      Prisma.sql`
       SELECT p.reference, p.name, p.names, p.type::text AS type, p.image_url, p.product_url, p.max_quantity,
              pr.unit_price, t.rate
       FROM catalog_product p
       LEFT JOIN catalog_price pr ON pr.product_id = p.id AND pr.currency = ${market.currency}
       LEFT JOIN catalog_tax_rate t ON t.country = ${market.country} AND t.tax_class = p.tax_class
-      WHERE p.reference = ANY(${references}::text[]) AND p.active`;
+      WHERE p.reference = ANY(${references}::text[]) AND p.active`,
+    );
   }
 
   /** A page of what a market sells (active, priced in its currency, taxed for its country), by reference. */
@@ -87,10 +92,13 @@ export class CatalogRepository {
   }
 
   /** The rates of `taxClasses` in `country` (basis points), by tax class; a class without one is absent. */
-  async taxRates(db: PrismaTransaction, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
+  async taxRates(db: Db, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
     if (taxClasses.length === 0) return new Map();
-    const rows = await db.$queryRaw<{ tax_class: string; rate: number }[]>`
-      SELECT tax_class, rate FROM catalog_tax_rate WHERE country = ${country} AND tax_class = ANY(${[...taxClasses]}::text[])`;
+    const rows = await rowsOf<{ tax_class: string; rate: number }>(
+      db,
+      Prisma.sql`
+      SELECT tax_class, rate FROM catalog_tax_rate WHERE country = ${country} AND tax_class = ANY(${[...taxClasses]}::text[])`,
+    );
     return new Map(rows.map((row) => [row.tax_class, row.rate]));
   }
 

@@ -8,6 +8,7 @@ import {
 } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaService, type PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import { checkMarket, KLARNA_MARKETS } from '../klarna/klarna-markets.js';
 import { Catalog } from './catalog.js';
 import { CatalogRepository } from './catalog.repository.js';
@@ -124,7 +125,7 @@ export class CatalogService {
    * The rates of `taxClasses` in `country` from the catalog's tax table (also with CATALOG_URL: shipping methods
    * are taxed from it), by tax class.
    */
-  taxRates(db: PrismaTransaction, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
+  taxRates(db: Db, country: string, taxClasses: readonly string[]): Promise<Map<string, number>> {
     return this.repository.taxRates(db, country, taxClasses);
   }
 

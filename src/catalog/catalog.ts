@@ -1,4 +1,4 @@
-import type { PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { Market, PricedItems } from './catalog.types.js';
 
 /**
@@ -17,5 +17,5 @@ export abstract class Catalog {
    * @param db the caller's transaction, when pricing inside one (PostgreSQL only; the HTTP catalog ignores
    *   it, and should be asked before a transaction that holds row locks is opened).
    */
-  abstract priceItems(market: Market, references: readonly string[], db?: PrismaTransaction): Promise<PricedItems>;
+  abstract priceItems(market: Market, references: readonly string[], db?: Db): Promise<PricedItems>;
 }

@@ -1,4 +1,5 @@
-import type { PrismaService, PrismaTransaction } from '../database/prisma.service.js';
+import type { PrismaService } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import { Catalog } from './catalog.js';
 import type { CatalogEntry, Market, PricedItems } from './catalog.types.js';
 import type { CatalogRepository, MarketRow } from './catalog.repository.js';
@@ -15,12 +16,16 @@ export class PostgresCatalog extends Catalog {
     super();
   }
 
-  async priceItems(market: Market, references: readonly string[], db?: PrismaTransaction): Promise<PricedItems> {
+  async priceItems(market: Market, references: readonly string[], db?: Db): Promise<PricedItems> {
     const unique = [...new Set(references)];
     if (unique.length === 0) return new Map();
-    const rows = await this.repository.priceItems(db ?? this.prisma, market, unique);
-    return new Map(rows.map((row) => [row.reference, toEntry(row, market)]));
+    return pricedItemsOf(await this.repository.priceItems(db ?? this.prisma, market, unique), market);
   }
+}
+
+/** The catalog's rows for a market, by reference (the cart's hot path reads them in its own statement). */
+export function pricedItemsOf(rows: readonly MarketRow[], market: Market): PricedItems {
+  return new Map(rows.map((row) => [row.reference, toEntry(row, market)]));
 }
 
 /** A product sells in a market when it has a price in its currency and a tax rate for its country. */

@@ -19,7 +19,8 @@ export interface PoolStats {
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
-  private readonly pool: pg.Pool;
+  /** The pool under Prisma's adapter; the cart's hot path runs plain SQL on it (src/cart/cart-store.ts). */
+  readonly pool: pg.Pool;
 
   constructor(config: AppConfig) {
     const pool = new pg.Pool({

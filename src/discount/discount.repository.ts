@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { rowsOf, type Db } from '../database/sql.js';
 import type { MoneyAmount } from '../common/money.js';
 import type { DiscountCodeInput, DiscountCodeRecord } from './discount-rules.js';
 
@@ -14,7 +15,7 @@ export interface RedemptionRecord {
   releasedAt: Date | null;
 }
 
-type CodeRow = Prisma.DiscountCodeGetPayload<object>;
+type CodeRow = Omit<Prisma.DiscountCodeGetPayload<object>, 'codeKey' | 'createdAt' | 'updatedAt'>;
 
 const toCode = (row: CodeRow): DiscountCodeRecord => ({
   code: row.code,
@@ -46,8 +47,15 @@ export class DiscountRepository {
     return !existed;
   }
 
-  async find(db: PrismaTransaction, key: string): Promise<DiscountCodeRecord | null> {
-    const row = await db.discountCode.findUnique({ where: { codeKey: key } });
+  async find(db: Db, key: string): Promise<DiscountCodeRecord | null> {
+    const [row] = await rowsOf<CodeRow>(
+      db,
+      Prisma.sql`
+      SELECT code, kind, percent, amounts, min_order AS "minOrder", applies_to AS "appliesTo",
+             valid_from AS "validFrom", valid_until AS "validUntil", max_redemptions AS "maxRedemptions",
+             redeemed_count AS "redeemedCount", active
+      FROM discount_code WHERE code_key = ${key}`,
+    );
     return row ? toCode(row) : null;
   }
 

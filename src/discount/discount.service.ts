@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { NotFoundError, TooManyAttemptsError, ValidationFailedError } from '../common/errors.js';
 import type { MoneyAmount } from '../common/money.js';
 import { PrismaService, type PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import { DiscountAttempts } from './discount-attempts.js';
 import { codeKey, type DiscountCodeInput, type DiscountCodeRecord } from './discount-rules.js';
 import { DiscountRepository, type RedemptionRecord } from './discount.repository.js';
@@ -73,7 +74,7 @@ export class DiscountService {
   }
 
   /** The code as the cart prices it (matched case-insensitively); null when there is none. */
-  find(db: PrismaTransaction, code: string): Promise<DiscountCodeRecord | null> {
+  find(db: Db, code: string): Promise<DiscountCodeRecord | null> {
     return this.codes.find(db, codeKey(code));
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
+import { rowsOf, type Db } from '../database/sql.js';
 import { Prisma, type KlarnaAuthorization, type KlarnaSession } from '../generated/prisma/client.js';
 
 export interface SyncError {
@@ -36,10 +37,12 @@ const RELEASABLE = ['stale', 'cancelled', 'expired'] as const;
 /** The only code that touches KlarnaSession and KlarnaAuthorization. */
 @Injectable()
 export class KlarnaSessionRepository {
-  /** The cart's live session. Plain SQL: read on every cart change and cart read (see the README's Performance). */
-  async findByCart(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
-    const [row] = await db.$queryRaw<KlarnaSession[]>`
-      SELECT ${SESSION_COLUMNS} FROM klarna_session WHERE cart_id = ${cartId}::uuid AND live`;
+  /** The cart's live session. */
+  async findByCart(db: Db, cartId: string): Promise<KlarnaSession | null> {
+    const [row] = await rowsOf<KlarnaSession>(
+      db,
+      Prisma.sql`SELECT ${SESSION_COLUMNS} FROM klarna_session WHERE cart_id = ${cartId}::uuid AND live`,
+    );
     return row ?? null;
   }
 
@@ -48,28 +51,46 @@ export class KlarnaSessionRepository {
   }
 
   /** A new session becomes the cart's live one; the one it replaces is kept (its authorizations refer to it). */
-  async saveNew(db: PrismaTransaction, session: NewSession): Promise<KlarnaSession> {
-    await db.$executeRaw`
-      UPDATE klarna_session
-      SET live = false, status = CASE WHEN status = 'active' THEN 'replaced'::"KlarnaSessionStatus" ELSE status END,
-          updated_at = now()
-      WHERE cart_id = ${session.cartId}::uuid AND live`;
-    return db.klarnaSession.create({ data: { ...session, live: true } });
+  async saveNew(db: Db, session: NewSession): Promise<KlarnaSession> {
+    const [saved] = await rowsOf<KlarnaSession>(
+      db,
+      Prisma.sql`
+      WITH replaced AS (
+        UPDATE klarna_session
+        SET live = false, status = CASE WHEN status = 'active' THEN 'replaced'::"KlarnaSessionStatus" ELSE status END,
+            updated_at = now()
+        WHERE cart_id = ${session.cartId}::uuid AND live
+        RETURNING id
+      )
+      INSERT INTO klarna_session (id, cart_id, session_id, client_token, payment_method_categories, purchase_country,
+                                  purchase_currency, intent, expires_at, synced_version, synced_payload_hash,
+                                  last_correlation_id, live, updated_at)
+      SELECT gen_random_uuid(), ${session.cartId}::uuid, ${session.sessionId}, ${session.clientToken},
+             ${JSON.stringify(session.paymentMethodCategories)}::jsonb, ${session.purchaseCountry},
+             ${session.purchaseCurrency}, ${session.intent}, ${session.expiresAt}::timestamptz,
+             ${session.syncedVersion}, ${session.syncedPayloadHash}, ${session.lastCorrelationId}, true, now()
+      FROM (SELECT count(*) FROM replaced) AS after_replacing
+      RETURNING ${SESSION_COLUMNS}`,
+    );
+    return saved;
   }
 
   async markSynced(
-    db: PrismaTransaction,
+    db: Db,
     id: string,
     version: number,
     payloadHash: string,
     correlationId: string | null,
   ): Promise<void> {
-    await db.$executeRaw`
+    await rowsOf(
+      db,
+      Prisma.sql`
       UPDATE klarna_session
       SET synced_version = ${version}, synced_payload_hash = ${payloadHash}, last_sync_error = NULL,
           push_outcome_unknown = false,
           last_correlation_id = COALESCE(${correlationId}, last_correlation_id), updated_at = now()
-      WHERE id = ${id}::uuid`;
+      WHERE id = ${id}::uuid`,
+    );
   }
 
   /**
@@ -78,13 +99,15 @@ export class KlarnaSessionRepository {
    * the newest authorization had before.
    */
   async recordPush(
-    db: PrismaTransaction,
+    db: Db,
     session: { id: string; cartId: string },
     version: number,
     payloadHash: string,
     correlationId: string | null,
   ): Promise<{ staled: number; latestStatus: string | null }> {
-    const [row] = await db.$queryRaw<{ staled: number; latest_status: string | null }[]>`
+    const [row] = await rowsOf<{ staled: number; latest_status: string | null }>(
+      db,
+      Prisma.sql`
       WITH staled AS (
         UPDATE klarna_authorization SET status = 'stale'
         WHERE cart_id = ${session.cartId}::uuid AND status = 'active' RETURNING id
@@ -97,7 +120,8 @@ export class KlarnaSessionRepository {
       )
       SELECT (SELECT count(*) FROM staled)::int AS staled, (SELECT count(*) FROM synced)::int AS synced,
              (SELECT status::text FROM klarna_authorization WHERE cart_id = ${session.cartId}::uuid
-              ORDER BY created_at DESC LIMIT 1) AS latest_status`;
+              ORDER BY created_at DESC LIMIT 1) AS latest_status`,
+    );
     return { staled: row?.staled ?? 0, latestStatus: row?.latest_status ?? null };
   }
 
@@ -105,13 +129,16 @@ export class KlarnaSessionRepository {
    * A push Klarna did not take. `outcomeUnknown`: it may have taken it (timeout, 5xx), so the session stays
    * "unknown" until a later push succeeds or a read-back shows Klarna holds the cart.
    */
-  async recordSyncError(db: PrismaTransaction, id: string, error: SyncError, outcomeUnknown: boolean): Promise<void> {
-    await db.$executeRaw`
+  async recordSyncError(db: Db, id: string, error: SyncError, outcomeUnknown: boolean): Promise<void> {
+    await rowsOf(
+      db,
+      Prisma.sql`
       UPDATE klarna_session
       SET last_sync_error = ${JSON.stringify(error)}::jsonb,
           push_outcome_unknown = push_outcome_unknown OR ${outcomeUnknown},
           last_correlation_id = COALESCE(${error.correlationId}, last_correlation_id), updated_at = now()
-      WHERE id = ${id}::uuid`;
+      WHERE id = ${id}::uuid`,
+    );
   }
 
   async markCompleted(db: PrismaTransaction, id: string): Promise<void> {
@@ -119,22 +146,31 @@ export class KlarnaSessionRepository {
   }
 
   /** Marks the cart's active authorizations stale: the cart changed after them. */
-  async staleActiveAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
-    await db.$executeRaw`
-      UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = ${cartId}::uuid AND status = 'active'`;
+  async staleActiveAuthorizations(db: Db, cartId: string): Promise<void> {
+    await rowsOf(
+      db,
+      Prisma.sql`
+      UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = ${cartId}::uuid AND status = 'active'`,
+    );
   }
 
   /** A replaced session's authorizations can no longer become orders. */
-  async expireAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
-    await db.$executeRaw`
+  async expireAuthorizations(db: Db, cartId: string): Promise<void> {
+    await rowsOf(
+      db,
+      Prisma.sql`
       UPDATE klarna_authorization SET status = 'expired'
-      WHERE cart_id = ${cartId}::uuid AND status IN ('active', 'stale')`;
+      WHERE cart_id = ${cartId}::uuid AND status IN ('active', 'stale')`,
+    );
   }
 
-  async latestAuthorizationStatus(db: PrismaTransaction, cartId: string): Promise<string | null> {
-    const [row] = await db.$queryRaw<{ status: string }[]>`
+  async latestAuthorizationStatus(db: Db, cartId: string): Promise<string | null> {
+    const [row] = await rowsOf<{ status: string }>(
+      db,
+      Prisma.sql`
       SELECT status::text AS status FROM klarna_authorization WHERE cart_id = ${cartId}::uuid
-      ORDER BY created_at DESC LIMIT 1`;
+      ORDER BY created_at DESC LIMIT 1`,
+    );
     return row?.status ?? null;
   }
 

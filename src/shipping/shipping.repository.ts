@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { rowsOf, type Db } from '../database/sql.js';
 import type { MoneyAmount } from '../common/money.js';
 import type { ShippingMethodInput, ShippingMethodRecord } from './shipping-rules.js';
 
-interface MethodRow {
+export interface MethodRow {
   id: string;
   name: string;
   countries: unknown;
@@ -15,7 +16,10 @@ interface MethodRow {
   active: boolean;
 }
 
-const toMethod = (row: MethodRow): ShippingMethodRecord => ({
+const METHOD_COLUMNS = Prisma.sql`id, name, countries, prices, free_over AS "freeOver", tax_class AS "taxClass",
+  delivery_estimate AS "deliveryEstimate", active`;
+
+export const toMethod = (row: MethodRow): ShippingMethodRecord => ({
   id: row.id,
   name: row.name,
   countries: row.countries as string[],
@@ -42,8 +46,11 @@ export class ShippingRepository {
     return !existed;
   }
 
-  async find(db: PrismaTransaction, id: string): Promise<ShippingMethodRecord | null> {
-    const row = await db.shippingMethod.findUnique({ where: { id } });
+  async find(db: Db, id: string): Promise<ShippingMethodRecord | null> {
+    const [row] = await rowsOf<MethodRow>(
+      db,
+      Prisma.sql`SELECT ${METHOD_COLUMNS} FROM shipping_method WHERE id = ${id}`,
+    );
     return row ? toMethod(row) : null;
   }
 
@@ -54,8 +61,7 @@ export class ShippingRepository {
   /** Active methods that list the country. */
   async forCountry(db: PrismaTransaction, country: string): Promise<ShippingMethodRecord[]> {
     const rows = await db.$queryRaw<MethodRow[]>`
-      SELECT id, name, countries, prices, free_over AS "freeOver", tax_class AS "taxClass",
-             delivery_estimate AS "deliveryEstimate", active
+      SELECT ${METHOD_COLUMNS}
       FROM shipping_method WHERE active AND countries @> jsonb_build_array(${country}::text) ORDER BY id`;
     return rows.map(toMethod);
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/errors.js';
 import { CatalogService } from '../catalog/catalog.service.js';
 import { PrismaService, type PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { PutShippingMethodDto } from './dto/shipping-method.dto.js';
 import {
   priceShipping,
@@ -55,7 +56,7 @@ export class ShippingService {
 
   /** The method priced for the cart; undefined when it does not exist or does not serve the market. */
   async optionFor(
-    db: PrismaTransaction,
+    db: Db,
     methodId: string,
     market: ShippingMarket,
     itemsAmount: number,

@@ -1,0 +1,17 @@
+import pg from 'pg';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { PrismaTransaction } from './prisma.service.js';
+
+/**
+ * Where a repository's SQL runs: Prisma's client or one of its transactions, or a node-postgres client of the same
+ * pool (the cart's hot path, src/cart/cart-store.ts, holds its transaction there). The statements are the same
+ * `Prisma.sql` text on both.
+ */
+export type Db = PrismaTransaction | pg.PoolClient | pg.Pool;
+
+export async function rowsOf<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
+  if (db instanceof pg.Client || db instanceof pg.Pool) {
+    return (await db.query(query.text, query.values)).rows as T[];
+  }
+  return (db as PrismaTransaction).$queryRaw<T[]>(query);
+}
