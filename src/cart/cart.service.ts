@@ -20,8 +20,21 @@ import type { KlarnaAddress, KlarnaSessionIntent } from '../klarna/klarna.types.
 import { KlarnaSessionService } from '../klarna-session/klarna-session.service.js';
 import type { KlarnaCartState, KlarnaSessionAnswer } from '../klarna-session/klarna-session.types.js';
 import type { SessionCart } from '../klarna-session/session-cart.js';
+import { currentCartState, settledState } from '../klarna-session/klarna-cart-state.js';
+import { pricedItemsOf } from '../catalog/postgres-catalog.js';
+import { priceShipping } from '../shipping/shipping-rules.js';
+import type { Db } from '../database/sql.js';
+import { randomUUID } from 'node:crypto';
 import { priceLines, salesTaxLines, type LineChange, type LinePrice, type WantedLine } from './cart-pricing.js';
 import { CartRepository, type CheckoutChoice } from './cart.repository.js';
+import {
+  inCartChange,
+  readCart,
+  readForChange,
+  writeCartChange,
+  type ChangeHints,
+  type ChangeSnapshot,
+} from './cart-store.js';
 import { discountLines, itemsAmount, shippingFeeLine, type AddedLine } from './checkout-lines.js';
 import type { CartItemRecord, CartNotice, CartRecord, CartView, CustomerData } from './cart.types.js';
 import type { AddCartItemDto, UpdateCartItemDto } from './dto/cart-item.dto.js';
@@ -40,6 +53,13 @@ interface Wanted {
 }
 
 type Change = (cart: CartRecord, items: CartItemRecord[]) => Wanted;
+
+/** What the change's one read already holds: the shipping method and discount code it looked up, and for which market. */
+interface PreRead extends Pick<ChangeSnapshot, 'shippingMethod' | 'discountCode'> {
+  market: string;
+  shippingMethodId: string | null;
+  discountCodeKey: string | null;
+}
 
 const MARKET_FIELDS = { purchase_country: 'purchaseCountry', purchase_currency: 'purchaseCurrency', locale: 'locale' };
 
@@ -76,17 +96,18 @@ export class CartService {
     return (await this.carts.find(this.prisma, cartId))?.customer?.shippingAddress ?? null;
   }
 
+  /** One statement (src/cart/cart-store.ts). */
   async getCart(cartId: string): Promise<CartView> {
-    const cart = await this.carts.find(this.prisma, cartId);
-    if (!cart) throw cartNotFound(cartId);
-    const items = await this.carts.items(this.prisma, cartId);
-    const klarna = await this.klarnaSessions.currentState(this.prisma, cart);
+    const read = await readCart(this.prisma.pool, cartId);
+    if (!read) throw cartNotFound(cartId);
+    const { cart, items, session, latestAuthorizationStatus } = read;
+    const klarna = session && currentCartState(session, cart.version, latestAuthorizationStatus, new Date());
     return toView(cart, items, totalsOf(cart, items), klarna, []);
   }
 
   /** A market change prices every line in the new market; lines it does not sell go, with a notice. */
   updateCart(cartId: string, dto: UpdateCartDto): Promise<CartView> {
-    return this.change(cartId, (cart, items) => {
+    return this.change(cartId, {}, (cart, items) => {
       const changed = { ...cart, ...definedFields(dto) };
       assertMarket(changed.purchaseCountry, changed.purchaseCurrency, changed.locale);
       return { cart: changed, lines: items.map(wantedOf) };
@@ -95,7 +116,7 @@ export class CartService {
 
   /** A reference already in the cart adds to that line. */
   addItem(cartId: string, dto: AddCartItemDto): Promise<CartView> {
-    return this.change(cartId, (cart, items) => {
+    return this.change(cartId, { references: [dto.reference] }, (cart, items) => {
       const lines = items.map(wantedOf);
       const existing = lines.find((line) => line.reference === dto.reference);
       if (existing) existing.quantity += dto.quantity;
@@ -105,7 +126,7 @@ export class CartService {
   }
 
   updateItem(cartId: string, itemId: string, dto: UpdateCartItemDto): Promise<CartView> {
-    return this.change(cartId, (cart, items) => {
+    return this.change(cartId, {}, (cart, items) => {
       const item = findItem(items, itemId);
       const lines = items.map((line) =>
         line.id === itemId ? { ...wantedOf(line), quantity: dto.quantity } : wantedOf(line),
@@ -115,14 +136,14 @@ export class CartService {
   }
 
   removeItem(cartId: string, itemId: string): Promise<CartView> {
-    return this.change(cartId, (cart, items) => {
+    return this.change(cartId, {}, (cart, items) => {
       findItem(items, itemId);
       return { cart, lines: items.filter((item) => item.id !== itemId).map(wantedOf) };
     });
   }
 
   setCustomer(cartId: string, dto: PutCustomerDto): Promise<CartView> {
-    return this.change(cartId, (cart, items) => {
+    return this.change(cartId, {}, (cart, items) => {
       const customer = JSON.parse(JSON.stringify(dto)) as CustomerData;
       return { cart: { ...cart, customer }, lines: items.map(wantedOf) };
     });
@@ -148,7 +169,7 @@ export class CartService {
 
   /** PUT /carts/:id/shipping: one method per cart; a method the market does not offer is 422. */
   selectShipping(cartId: string, methodId: string): Promise<CartView> {
-    return this.change(cartId, (cart, items) => ({
+    return this.change(cartId, { shippingMethodId: methodId }, (cart, items) => ({
       cart: { ...cart, shippingMethodId: methodId },
       lines: items.map(wantedOf),
       chose: 'shipping',
@@ -162,7 +183,7 @@ export class CartService {
   async applyDiscountCode(cartId: string, code: string): Promise<CartView> {
     this.discounts.assertAttemptsLeft(cartId);
     try {
-      return await this.change(cartId, (cart, items) => ({
+      return await this.change(cartId, { discountCodeKey: codeKey(code) }, (cart, items) => ({
         cart: { ...cart, discountCode: code },
         lines: items.map(wantedOf),
         chose: 'discount',
@@ -175,7 +196,7 @@ export class CartService {
 
   /** DELETE /carts/:id/discount-codes/:code: removing a code the cart does not carry changes nothing. */
   removeDiscountCode(cartId: string, code: string): Promise<CartView> {
-    return this.change(cartId, (cart, items) => ({
+    return this.change(cartId, {}, (cart, items) => ({
       cart:
         cart.discountCode !== null && codeKey(cart.discountCode) === codeKey(code)
           ? { ...cart, discountCode: null, discountLines: [] }
@@ -348,10 +369,11 @@ export class CartService {
    * dropped with a notice, unless the request chose it: then 422, and nothing is written.
    */
   private async priceChoice(
-    tx: PrismaTransaction,
+    tx: Db,
     cart: CartRecord,
     items: CartItemRecord[],
     chose?: Wanted['chose'],
+    preRead?: PreRead,
   ): Promise<{ choice: CheckoutChoice; removed: CartNotice[] }> {
     const { purchaseCountry: country, purchaseCurrency: currency } = cart;
     const salesTaxModel = SALES_TAX_MARKETS.has(country);
@@ -360,7 +382,11 @@ export class CartService {
     let shippingMethodId = cart.shippingMethodId;
     let shippingLine: AddedLine | null = null;
     if (shippingMethodId !== null) {
-      const option = await this.shipping.optionFor(tx, shippingMethodId, { country, currency }, amount);
+      const option =
+        preRead?.market === `${country}/${currency}` && preRead.shippingMethodId === shippingMethodId
+          ? preRead.shippingMethod &&
+            priceShipping(preRead.shippingMethod.method, { country, currency }, amount, preRead.shippingMethod.rate)
+          : await this.shipping.optionFor(tx, shippingMethodId, { country, currency }, amount);
       if (option) {
         shippingLine = shippingFeeLine(option, salesTaxModel);
       } else if (chose === 'shipping') {
@@ -376,7 +402,10 @@ export class CartService {
     let discountCode = cart.discountCode;
     let lines: AddedLine[] = [];
     if (discountCode !== null) {
-      const code = await this.discounts.find(tx, discountCode);
+      const code =
+        preRead?.discountCodeKey === codeKey(discountCode)
+          ? preRead.discountCode
+          : await this.discounts.find(tx, discountCode);
       const refusal = refusalOf(code, { currency, itemsAmount: amount }, new Date());
       if (code && refusal === undefined) {
         discountCode = code.code;
@@ -391,45 +420,78 @@ export class CartService {
     return { choice: { shippingMethodId, shippingLine, discountCode, discountLines: lines }, removed };
   }
 
-  private change(cartId: string, apply: Change): Promise<CartView> {
-    return this.queue.run(cartId, () => this.changeNow(cartId, apply));
+  private change(cartId: string, hints: Partial<ChangeHints>, apply: Change): Promise<CartView> {
+    return this.queue.run(cartId, () => this.changeNow(cartId, hints, apply));
   }
 
-  private async changeNow(cartId: string, apply: Change): Promise<CartView> {
+  /**
+   * One transaction of at most four round trips (src/cart/cart-store.ts): lock, read, Klarna push, write. A change
+   * that changes nothing writes nothing: the version stays and Klarna is not called.
+   */
+  private async changeNow(cartId: string, hints: Partial<ChangeHints>, apply: Change): Promise<CartView> {
     const prefetched = await this.prefetch(cartId);
-    const view = await this.prisma.$transaction(async (tx) => {
-      const locked = await this.carts.lockForChange(tx, cartId);
-      if (!locked) throw cartNotFound(cartId);
+    const view = await inCartChange(this.prisma.pool, cartId, async (client) => {
+      const snapshot = await readForChange(client, cartId, {
+        references: hints.references ?? [],
+        catalogInDatabase: this.catalog.source !== 'http',
+        shippingMethodId: hints.shippingMethodId ?? null,
+        discountCodeKey: hints.discountCodeKey ?? null,
+      });
+      if (!snapshot) throw cartNotFound(cartId);
+      const { cart: locked, items } = snapshot;
       assertChangeable(locked);
-      const items = await this.carts.items(tx, cartId);
       const wanted = apply(locked, items);
+      const market = marketOf(wanted.cart);
       const priced = await this.price(
-        tx,
+        client,
         wanted.cart,
         wanted.lines.map((line) => line.reference),
-        prefetched,
+        prefetched ??
+          (snapshot.prices && sameMarket(market, marketOf(locked))
+            ? pricedItemsOf(snapshot.prices, market)
+            : undefined),
       );
       const { lines, changes } = priceLines(
         wanted.lines,
         priced,
-        marketOf(wanted.cart),
+        market,
         this.config.maxLineQuantity,
         previousPrices(items),
         wanted.requested,
       );
-      if (wanted.cart !== locked) {
-        await this.carts.updateCart(tx, cartId, marketAndCustomerChanges(locked, wanted.cart));
-      }
-      const written = await this.writeLines(tx, cartId, items, lines);
-      const { choice, removed } = await this.priceChoice(tx, wanted.cart, written, wanted.chose);
-      const cart = { ...wanted.cart, ...choice };
-      if (!sameChoice(locked, choice)) await this.carts.writeCheckoutChoice(tx, cartId, choice);
-      const totals = totalsOf(cart, written);
+      const plan = planLines(items, lines);
+      const { choice, removed } = await this.priceChoice(client, wanted.cart, plan.items, wanted.chose, {
+        market: `${locked.purchaseCountry}/${locked.purchaseCurrency}`,
+        shippingMethodId: hints.shippingMethodId ?? locked.shippingMethodId,
+        shippingMethod: snapshot.shippingMethod,
+        discountCodeKey: hints.discountCodeKey ?? (locked.discountCode === null ? null : codeKey(locked.discountCode)),
+        discountCode: snapshot.discountCode,
+      });
+      const cartChanged =
+        plan.removedItemIds.length > 0 ||
+        plan.writtenItems.length > 0 ||
+        wanted.cart !== locked ||
+        !sameChoice(locked, choice);
+      const cart = { ...wanted.cart, ...choice, version: cartChanged ? locked.version + 1 : locked.version };
+      const totals = totalsOf(cart, plan.items);
       const errors = checkOrder(totals);
       if (errors.length > 0) throw new ValidationFailedError(errors);
-      const klarna = await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
-      return toView(cart, written, totals, klarna, [...changes.map(noticeOf), ...removed]);
-    }, this.transactionOptions);
+      const pushed = await this.klarnaSessions.pushCart(client, snapshot.session, sessionCart(cart, totals));
+      const klarna =
+        cartChanged || pushed.write
+          ? settledState(
+              pushed,
+              await writeCartChange(client, {
+                cartId,
+                removedItemIds: plan.removedItemIds,
+                writtenItems: plan.writtenItems,
+                cart: cartChanged ? cart : null,
+                session: pushed.write,
+              }),
+            )
+          : pushed.state;
+      return toView(cart, plan.items, totals, klarna, [...changes.map(noticeOf), ...removed]);
+    });
     // Authorizations this change made stale (or expired, with a new session) are released at Klarna.
     if (view.klarna && ((view.klarna.action !== 'load' && view.klarna.action !== 'none') || view.klarna.syncError)) {
       await this.klarnaSessions.scheduleRelease(cartId);
@@ -453,7 +515,7 @@ export class CartService {
   }
 
   private async price(
-    tx: PrismaTransaction,
+    tx: Db,
     cart: CartRecord,
     references: string[],
     prefetched: PricedItems | undefined,
@@ -477,19 +539,7 @@ export class CartService {
     let position = items.reduce((max, item) => Math.max(max, item.position), 0);
     const written: CartItemRecord[] = [];
     for (const line of lines) {
-      const fields = {
-        reference: line.reference,
-        name: line.name,
-        type: line.type,
-        quantity: line.quantity,
-        quantityUnit: null,
-        unitPrice: line.unitPrice,
-        taxRate: line.taxRate,
-        salesTaxRate: line.salesTaxRate,
-        totalDiscountAmount: 0,
-        imageUrl: line.imageUrl,
-        productUrl: line.productUrl,
-      };
+      const fields = itemFieldsOf(line);
       const existing = line.id === undefined ? undefined : items.find((item) => item.id === line.id);
       if (!existing) written.push(await this.carts.addItem(tx, cartId, fields, ++position));
       else if (sameItem(existing, fields)) written.push(existing);
@@ -521,6 +571,56 @@ function assertMarket(purchaseCountry: string, purchaseCurrency: string, locale:
         ? `is not the currency Klarna accepts for ${purchaseCountry}`
         : `is not a locale Klarna accepts for ${purchaseCountry}`;
   throw new ValidationFailedError([{ field, message }]);
+}
+
+function sameMarket(a: Market, b: Market): boolean {
+  return a.country === b.country && a.currency === b.currency && a.locale === b.locale;
+}
+
+/**
+ * The cart's items after its priced lines, and what to write for that: items no longer among the lines go, new lines
+ * get an id and the next position, lines whose fields moved are written whole.
+ */
+export function planLines(
+  items: CartItemRecord[],
+  lines: ReturnType<typeof priceLines>['lines'],
+): { items: CartItemRecord[]; removedItemIds: string[]; writtenItems: CartItemRecord[] } {
+  const kept = new Set(lines.map((line) => line.id).filter((id): id is string => id !== undefined));
+  let position = items.reduce((max, item) => Math.max(max, item.position), 0);
+  const after: CartItemRecord[] = [];
+  const writtenItems: CartItemRecord[] = [];
+  for (const line of lines) {
+    const fields = itemFieldsOf(line);
+    const existing = line.id === undefined ? undefined : items.find((item) => item.id === line.id);
+    if (existing && sameItem(existing, fields)) {
+      after.push(existing);
+      continue;
+    }
+    const item = existing ? { ...existing, ...fields } : { id: randomUUID(), ...fields, position: ++position };
+    after.push(item);
+    writtenItems.push(item);
+  }
+  return {
+    items: after,
+    removedItemIds: items.filter((item) => !kept.has(item.id)).map((item) => item.id),
+    writtenItems,
+  };
+}
+
+function itemFieldsOf(line: ReturnType<typeof priceLines>['lines'][number]): Omit<CartItemRecord, 'id' | 'position'> {
+  return {
+    reference: line.reference,
+    name: line.name,
+    type: line.type,
+    quantity: line.quantity,
+    quantityUnit: null,
+    unitPrice: line.unitPrice,
+    taxRate: line.taxRate,
+    salesTaxRate: line.salesTaxRate,
+    totalDiscountAmount: 0,
+    imageUrl: line.imageUrl,
+    productUrl: line.productUrl,
+  };
 }
 
 function marketOf(cart: CartRecord): Market {
@@ -573,18 +673,6 @@ function noticeOf(change: LineChange): CartNotice {
         quantity: change.after,
       };
   }
-}
-
-function marketAndCustomerChanges(
-  before: CartRecord,
-  after: CartRecord,
-): Partial<Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale'>> & { customer?: CustomerData } {
-  return {
-    ...(after.purchaseCountry !== before.purchaseCountry ? { purchaseCountry: after.purchaseCountry } : {}),
-    ...(after.purchaseCurrency !== before.purchaseCurrency ? { purchaseCurrency: after.purchaseCurrency } : {}),
-    ...(after.locale !== before.locale ? { locale: after.locale } : {}),
-    ...(after.customer !== before.customer && after.customer ? { customer: after.customer } : {}),
-  };
 }
 
 function findItem(items: CartItemRecord[], itemId: string): CartItemRecord {

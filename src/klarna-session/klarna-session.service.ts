@@ -4,6 +4,7 @@ import { ConflictError, KlarnaUnavailableError, NotFoundError, UnprocessableErro
 import { idempotencyKeyFor } from '../common/idempotency-key.js';
 import { webhookUrl } from '../common/url-signature.js';
 import type { PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { KlarnaAuthorization, KlarnaSession, Prisma } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
@@ -17,9 +18,10 @@ import type {
 } from '../klarna/klarna.types.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaSessionRepository, type SyncError } from './klarna-session.repository.js';
-import type { KlarnaCartState, KlarnaSessionAnswer, WidgetAction } from './klarna-session.types.js';
+import type { KlarnaCartState, KlarnaSessionAnswer } from './klarna-session.types.js';
 import { payloadHash, sameOrderContent, type SessionCart } from './session-cart.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
+import { cartState, sessionWrite, settledState, type PushOutcome } from './klarna-cart-state.js';
 import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
@@ -64,13 +66,35 @@ export class KlarnaSessionService {
   }
 
   /** Pushes a changed cart to its session (or replaces the session); null when the cart has none. */
-  async syncCart(
-    tx: PrismaTransaction,
+  async syncCart(db: Db, cart: SessionCart, mode: TransientFailureMode = 'enqueue'): Promise<KlarnaCartState | null> {
+    const outcome = await this.pushCart(db, await this.sessions.findByCart(db, cart.id), cart, mode);
+    if (!outcome.write) return outcome.state;
+    const written = outcome.write.pushed
+      ? await this.sessions.recordPush(
+          db,
+          { id: outcome.write.sessionRowId, cartId: cart.id },
+          outcome.write.version,
+          outcome.write.payloadHash,
+          outcome.write.correlationId,
+        )
+      : await this.sessions
+          .markSynced(db, outcome.write.sessionRowId, outcome.write.version, outcome.write.payloadHash, null)
+          .then(() => ({ staled: 0, latestStatus: null }));
+    return settledState(outcome, written);
+  }
+
+  /**
+   * The Klarna side of a cart change, for a caller that writes the session's new state itself (the cart's hot path
+   * merges it into its one write statement: src/cart/cart-store.ts). The common outcomes (in sync already, pushed)
+   * come back as `write`; the rare ones (a failed push, an empty cart, a replaced session) are written here, on `db`.
+   */
+  async pushCart(
+    db: Db,
+    session: KlarnaSession | null,
     cart: SessionCart,
     mode: TransientFailureMode = 'enqueue',
-  ): Promise<KlarnaCartState | null> {
-    const session = await this.sessions.findByCart(tx, cart.id);
-    if (!session) return null;
+  ): Promise<PushOutcome> {
+    if (!session) return { state: null };
     const hash = payloadHash(cart.orderData);
     const plan = planSync(
       session,
@@ -84,28 +108,28 @@ export class KlarnaSessionService {
     );
     switch (plan.kind) {
       case 'no_session':
-        return null;
+        return { state: null };
       case 'hold': {
         const syncError: SyncError = {
           errorCode: 'CART_EMPTY',
           errorMessages: ['Klarna needs at least one order line; the session keeps the last non-empty cart'],
           correlationId: null,
         };
-        await this.sessions.recordSyncError(tx, session.id, syncError, false);
-        return cartState(session, { inSync: false, action: 'none', syncError });
+        await this.sessions.recordSyncError(db, session.id, syncError, false);
+        return { state: cartState(session, { inSync: false, action: 'none', syncError }) };
       }
-      case 'unchanged':
-        if (session.syncedVersion !== cart.version || session.lastSyncError !== null) {
-          await this.sessions.markSynced(tx, session.id, cart.version, hash, null);
-        }
-        return cartState(
+      case 'unchanged': {
+        const state = cartState(
           { ...session, syncedVersion: cart.version },
           { inSync: true, action: 'none', syncError: null },
         );
+        if (session.syncedVersion === cart.version && session.lastSyncError === null) return { state };
+        return { state, write: sessionWrite(session, cart, hash, false, null) };
+      }
       case 'update':
-        return this.pushUpdate(tx, session, cart, hash, mode);
+        return this.pushUpdate(db, session, cart, hash, mode);
       case 'recreate':
-        return this.replaceSession(tx, session, cart, hash, plan.reason, mode);
+        return { state: await this.replaceSession(db, session, cart, hash, plan.reason, mode) };
     }
   }
 
@@ -113,7 +137,7 @@ export class KlarnaSessionService {
    * The retry job: after a push whose outcome was unknown, reads back what Klarna holds and pushes again only
    * when Klarna's lines or amounts differ from the cart's latest version; otherwise as any change.
    */
-  async resyncCart(tx: PrismaTransaction, cart: SessionCart): Promise<void> {
+  async resyncCart(tx: Db, cart: SessionCart): Promise<void> {
     const session = await this.sessions.findByCart(tx, cart.id);
     if (session?.pushOutcomeUnknown && session.status === 'active' && cart.orderData.orderLines.length > 0) {
       const held = await this.readBack(session);
@@ -156,21 +180,6 @@ export class KlarnaSessionService {
     }
   }
 
-  /** The `klarna` part of GET /carts/:id. */
-  async currentState(db: PrismaTransaction, cart: { id: string; version: number }): Promise<KlarnaCartState | null> {
-    const session = await this.sessions.findByCart(db, cart.id);
-    if (!session) return null;
-    const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
-    const inSync =
-      live && session.syncedVersion === cart.version && session.lastSyncError === null && !session.pushOutcomeUnknown;
-    const latestStatus = inSync ? await this.sessions.latestAuthorizationStatus(db, cart.id) : null;
-    return cartState(session, {
-      inSync,
-      action: latestStatus === 'stale' ? 'reauthorize' : 'none',
-      syncError: session.lastSyncError as SyncError | null,
-    });
-  }
-
   /** GET /carts/:id/klarna-session. */
   async findSession(db: PrismaTransaction, cartId: string): Promise<KlarnaSessionAnswer | null> {
     const session = await this.sessions.findByCart(db, cartId);
@@ -178,41 +187,36 @@ export class KlarnaSessionService {
   }
 
   private async pushUpdate(
-    tx: PrismaTransaction,
+    db: Db,
     session: KlarnaSession,
     cart: SessionCart,
     hash: string,
     mode: TransientFailureMode,
-  ): Promise<KlarnaCartState> {
+  ): Promise<PushOutcome> {
     try {
       // Update session takes no idempotency key and needs none: the whole cart replaces the last one.
       const correlationId = await this.guarded('updateSession', () =>
         this.klarna.updateSession(session.sessionId, this.sessionRequest(cart)),
       );
-      const { staled, latestStatus } = await this.sessions.recordPush(
-        tx,
-        session,
-        cart.version,
-        hash,
-        correlationId ?? null,
-      );
-      const reauthorize = staled > 0 || latestStatus === 'stale';
-      return cartState(
-        { ...session, syncedVersion: cart.version },
-        { inSync: true, action: reauthorize ? 'reauthorize' : 'load', syncError: null },
-      );
+      return {
+        state: cartState(
+          { ...session, syncedVersion: cart.version },
+          { inSync: true, action: 'load', syncError: null },
+        ),
+        write: sessionWrite(session, cart, hash, true, correlationId ?? null),
+      };
     } catch (error) {
       if (error instanceof KlarnaApiError && error.isNotFound) {
-        return this.replaceSession(tx, session, cart, hash, 'not_found', mode);
+        return { state: await this.replaceSession(db, session, cart, hash, 'not_found', mode) };
       }
       // Klarna did not take the change (or may have), but the cart did change after any authorization.
-      await this.sessions.staleActiveAuthorizations(tx, cart.id);
-      return this.recordFailure(tx, session, cart, error, mode);
+      await this.sessions.staleActiveAuthorizations(db, cart.id);
+      return { state: await this.recordFailure(db, session, cart, error, mode) };
     }
   }
 
   private async replaceSession(
-    tx: PrismaTransaction,
+    tx: Db,
     session: KlarnaSession,
     cart: SessionCart,
     hash: string,
@@ -239,7 +243,7 @@ export class KlarnaSessionService {
    * a repeat after a lost answer (here, or in the retry job) gets the session Klarna made, not a second one.
    */
   private async createSession(
-    tx: PrismaTransaction,
+    tx: Db,
     cart: SessionCart,
     hash: string,
     replaced: KlarnaSession | null,
@@ -276,7 +280,7 @@ export class KlarnaSessionService {
   }
 
   private async recordFailure(
-    tx: PrismaTransaction,
+    tx: Db,
     session: KlarnaSession,
     cart: SessionCart,
     error: unknown,
@@ -519,19 +523,6 @@ export class KlarnaSessionService {
     await this.sessions.markReleased(db, authorization.id);
     this.logger.log({ event: 'authorization.released', cartId: authorization.cartId });
   }
-}
-
-function cartState(
-  session: KlarnaSession,
-  outcome: { inSync: boolean; action: WidgetAction; syncError: SyncError | null },
-): KlarnaCartState {
-  return {
-    sessionId: session.sessionId,
-    clientToken: session.clientToken,
-    expiresAt: session.expiresAt.toISOString(),
-    syncedVersion: session.syncedVersion,
-    ...outcome,
-  };
 }
 
 function sessionAnswer(session: KlarnaSession): KlarnaSessionAnswer {

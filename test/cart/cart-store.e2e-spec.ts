@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { addItem, anItem, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
+import type { HttpClient } from '../support/http.js';
+import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The cart's hot path in plain SQL (src/cart/cart-store.ts): its lock, its one read, its one write. */
+describe('cart store', () => {
+  let service: TestApp;
+  let http: HttpClient;
+  beforeAll(async () => {
+    service = await startTestApp();
+    http = service.http;
+  });
+  afterAll(() => service.close());
+
+  const updateCalls = async (sessionId: string) =>
+    (await service.klarnaCalls<{ path: string }>('updateSession')).filter((call) => call.path.includes(sessionId));
+
+  it('a change that changes nothing keeps the version, writes nothing and calls no Klarna', async () => {
+    const { cart, session } = await createCartWithSession(http, [{ quantity: 2 }]);
+    const before = await service.database.query<{ xmin: string }>('SELECT xmin FROM cart WHERE id = $1', [cart.id]);
+    const calls = (await updateCalls(session.sessionId)).length;
+
+    const same = await http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 2 });
+
+    expect(same.status).toBe(200);
+    expect(same.body.version).toBe(cart.version);
+    expect(same.body.klarna).toMatchObject({ inSync: true, action: 'none', syncedVersion: cart.version });
+    const after = await service.database.query<{ xmin: string }>('SELECT xmin FROM cart WHERE id = $1', [cart.id]);
+    expect(after.rows[0].xmin).toBe(before.rows[0].xmin);
+    expect(await updateCalls(session.sessionId)).toHaveLength(calls);
+  });
+
+  it('a change waits for the cart lock and prices what the holder committed (no lost update)', async () => {
+    const { cart } = await createCartWithSession(http, [{ quantity: 1 }]);
+    const holder = new pg.Client({ connectionString: service.config.databaseUrl, application_name: 'lock-holder' });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM cart WHERE id = $1 FOR UPDATE', [cart.id]);
+      // Another writer under the lock (as an order's re-pricing would be): a quantity and the version move.
+      await holder.query('UPDATE cart_item SET quantity = 7 WHERE cart_id = $1', [cart.id]);
+      await holder.query('UPDATE cart SET version = version + 1 WHERE id = $1', [cart.id]);
+
+      const added = http.post<CartBody>(`/carts/${cart.id}/items`, await anItem(http, { unitPrice: 5_000 }));
+      await eventually(async () => {
+        const { rows } = await service.database.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'
+             AND application_name <> 'lock-holder'`,
+        );
+        return rows.length > 0 ? true : undefined;
+      });
+      await holder.query('COMMIT');
+
+      const answer = await added;
+      expect(answer.status).toBe(201);
+      expect(answer.body.version).toBe(cart.version + 2);
+      expect(answer.body.items.map((item) => item.quantity)).toEqual([7, 1]);
+      const stored = await service.database.query<{ quantity: number }>(
+        'SELECT quantity FROM cart_item WHERE cart_id = $1 ORDER BY position',
+        [cart.id],
+      );
+      expect(stored.rows.map((row) => row.quantity)).toEqual([7, 1]);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('reads a cart, its lines, session and newest authorization in one answer equal to the last change', async () => {
+    const { cart } = await createCartWithSession(http);
+    const changed = await addItem(http, cart.id, { unitPrice: 2_000 });
+    const read = await http.get<CartBody>(`/carts/${cart.id}`);
+    expect(read.status).toBe(200);
+    // The widget's action is what a change asks of it ('load'); a read asks nothing.
+    const withoutAction = (body: CartBody) => ({ ...body, notices: [], klarna: { ...body.klarna, action: undefined } });
+    expect(withoutAction(read.body)).toEqual(withoutAction(changed));
+    expect(read.body.klarna).toMatchObject({ inSync: true, action: 'none' });
+    expect((await http.get(`/carts/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+  });
+});
