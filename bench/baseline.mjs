@@ -4,15 +4,11 @@
  * the wire, captured with bench/pg-wire-counter.mjs) and, for a change, the same Klarna call: one
  * `POST /payments/v1/sessions/{id}` with the same snake_case body, HTTP Basic, over a keep-alive agent.
  *
- * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem, one transaction of 8 round trips:
- *   BEGIN; UPDATE cart ... version + 1 RETURNING (row lock); SELECT cart_item; SELECT the catalog's prices;
- *   UPDATE cart_item RETURNING;
- *   SELECT klarna_session; <Klarna update>; WITH staled AS (UPDATE klarna_authorization ...), synced AS
- *   (UPDATE klarna_session ...) SELECT ...; COMMIT
- * and, like the service, skips the Klarna call (and marks the session synced with a plain UPDATE) when the
- * payload hash is unchanged.
- * `GET /carts/:cartId` mirrors CartService.getCart, 4 statements outside a transaction: SELECT cart;
- * SELECT cart_item; SELECT klarna_session; SELECT the latest klarna_authorization (only when in sync).
+ * `PATCH /carts/:cartId/items/:itemId` mirrors CartService.updateItem (src/cart/cart-store.ts), one transaction of
+ * 4 round trips: `BEGIN; SELECT ... FOR UPDATE` (one simple query); the read for the change (cart, items, session,
+ * prices, shipping method, discount code); <Klarna update>; the write (items, cart, session, stale authorizations);
+ * COMMIT. Like the service it calls no Klarna and writes nothing when the quantity is the one the cart has.
+ * `GET /carts/:cartId` mirrors CartService.getCart: one statement.
  * Left out on purpose (they cost no I/O): market and line validation, session expiry and market-change plans.
  *
  * Run: `node bench/baseline.mjs` with PORT, DATABASE_URL, DATABASE_POOL_SIZE, KLARNA_API_URL,
@@ -24,66 +20,28 @@ import http from 'node:http';
 import Fastify from 'fastify';
 import pg from 'pg';
 
-const ITEM_COLUMNS = `id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
-  sales_tax_rate, total_discount_amount, image_url, product_url, position`;
-
-const SQL = {
-  findCart: `SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart WHERE id = $1::uuid`,
-  lockForChange: `UPDATE cart SET version = version + 1, updated_at = now() WHERE id = $1::uuid
-    RETURNING id, status, version, purchase_country, purchase_currency, locale, customer`,
-  items: `SELECT ${ITEM_COLUMNS} FROM cart_item WHERE cart_id = $1::uuid ORDER BY position`,
-  priceItems: `SELECT p.reference, p.name, p.names, p.type::text AS type, p.image_url, p.product_url, p.max_quantity,
-      pr.unit_price, t.rate
-    FROM catalog_product p
-    LEFT JOIN catalog_price pr ON pr.product_id = p.id AND pr.currency = $1
-    LEFT JOIN catalog_tax_rate t ON t.country = $2 AND t.tax_class = p.tax_class
-    WHERE p.reference = ANY($3::text[]) AND p.active`,
-  updateItem: `UPDATE cart_item SET reference = $1, name = $2, type = $3, quantity = $4, quantity_unit = $5,
-    unit_price = $6, tax_rate = $7, sales_tax_rate = $8, total_discount_amount = $9, image_url = $10, product_url = $11
-    WHERE id = $12::uuid RETURNING ${ITEM_COLUMNS}`,
-  sessionByCart: `SELECT id, cart_id AS "cartId", session_id AS "sessionId", client_token AS "clientToken",
-    payment_method_categories AS "paymentMethodCategories", status::text AS status,
-    purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency", expires_at AS "expiresAt",
-    synced_version AS "syncedVersion", synced_payload_hash AS "syncedPayloadHash",
-    last_sync_error AS "lastSyncError", last_correlation_id AS "lastCorrelationId", live,
-    push_outcome_unknown AS "pushOutcomeUnknown", intent, created_at AS "createdAt",
-    updated_at AS "updatedAt" FROM klarna_session WHERE cart_id = $1::uuid AND live`,
-  recordPush: `WITH staled AS (
-      UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = $1::uuid AND status = 'active' RETURNING id
-    ), synced AS (
-      UPDATE klarna_session SET synced_version = $2, synced_payload_hash = $3, last_sync_error = NULL,
-        push_outcome_unknown = false,
-        last_correlation_id = COALESCE($4, last_correlation_id), updated_at = now() WHERE id = $5::uuid RETURNING id
-    )
-    SELECT (SELECT count(*) FROM staled)::int AS staled, (SELECT count(*) FROM synced)::int AS synced,
-           (SELECT status::text FROM klarna_authorization WHERE cart_id = $6::uuid
-            ORDER BY created_at DESC LIMIT 1) AS latest_status`,
-  markSynced: `UPDATE klarna_session SET synced_version = $1, synced_payload_hash = $2, last_sync_error = NULL,
-    push_outcome_unknown = false,
-    last_correlation_id = COALESCE($3, last_correlation_id), updated_at = now() WHERE id = $4::uuid`,
-  latestAuthorization: `SELECT status::text AS status FROM klarna_authorization WHERE cart_id = $1::uuid
-    ORDER BY created_at DESC LIMIT 1`,
-};
+// The service's own statements, from the build: the baseline cannot drift from them.
+const { CART_STORE_SQL: SQL } = await import(new URL('../dist/cart/cart-store.js', import.meta.url).href);
 
 /** Klarna's order-line arithmetic (src/cart/order-lines.ts), SE-style tax-inclusive markets only. */
 function computeOrder(cart, items) {
   const orderLines = items.map((item) => {
-    const totalAmount = item.quantity * item.unit_price - item.total_discount_amount;
-    const n = Math.abs(totalAmount * item.tax_rate);
-    const d = 10_000 + item.tax_rate;
+    const totalAmount = item.quantity * item.unitPrice - item.totalDiscountAmount;
+    const n = Math.abs(totalAmount * item.taxRate);
+    const d = 10_000 + item.taxRate;
     return {
       type: item.type,
       reference: item.reference,
       name: item.name,
       quantity: item.quantity,
-      quantityUnit: item.quantity_unit ?? undefined,
-      unitPrice: item.unit_price,
-      taxRate: item.tax_rate,
+      quantityUnit: item.quantityUnit ?? undefined,
+      unitPrice: item.unitPrice,
+      taxRate: item.taxRate,
       totalAmount,
-      totalDiscountAmount: item.total_discount_amount,
+      totalDiscountAmount: item.totalDiscountAmount,
       totalTaxAmount: Math.sign(totalAmount) * Math.floor((2 * n + d) / (2 * d)) || 0,
-      imageUrl: item.image_url ?? undefined,
-      productUrl: item.product_url ?? undefined,
+      imageUrl: item.imageUrl ?? undefined,
+      productUrl: item.productUrl ?? undefined,
     };
   });
   return {
@@ -134,9 +92,9 @@ function cartView(cart, order, items, klarna) {
     locale: cart.locale,
     items: items.map((item, index) => ({
       ...order.orderLines[index],
-      quantityUnit: item.quantity_unit,
-      imageUrl: item.image_url,
-      productUrl: item.product_url,
+      quantityUnit: item.quantityUnit,
+      imageUrl: item.imageUrl,
+      productUrl: item.productUrl,
       id: item.id,
     })),
     orderAmount: order.orderAmount,
@@ -146,11 +104,29 @@ function cartView(cart, order, items, klarna) {
   };
 }
 
+function itemColumns(item) {
+  return {
+    id: item.id,
+    reference: item.reference,
+    name: item.name,
+    type: item.type,
+    quantity: item.quantity,
+    quantity_unit: item.quantityUnit,
+    unit_price: item.unitPrice,
+    tax_rate: item.taxRate,
+    sales_tax_rate: item.salesTaxRate,
+    total_discount_amount: item.totalDiscountAmount,
+    image_url: item.imageUrl,
+    product_url: item.productUrl,
+    position: item.position,
+  };
+}
+
 function klarnaState(session, syncedVersion, inSync, action) {
   return {
     sessionId: session.sessionId,
     clientToken: session.clientToken,
-    expiresAt: session.expiresAt.toISOString(),
+    expiresAt: new Date(session.expiresAt).toISOString(),
     syncedVersion,
     inSync,
     action,
@@ -199,21 +175,17 @@ export async function startBaseline(options) {
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/carts/:cartId', async (request, reply) => {
-    const { cartId } = request.params;
     const {
       rows: [cart],
-    } = await pool.query(SQL.findCart, [cartId]);
+    } = await pool.query({ name: 'cart.read', text: SQL.read, values: [request.params.cartId] });
     if (!cart) return reply.code(404).send({ code: 'CART_NOT_FOUND' });
-    const { rows: items } = await pool.query(SQL.items, [cartId]);
-    const {
-      rows: [session],
-    } = await pool.query(SQL.sessionByCart, [cartId]);
+    const { session, items } = cart;
     let klarna = null;
     if (session) {
-      const live = session.status === 'active' && session.expiresAt.getTime() > Date.now();
+      const live = session.status === 'active' && new Date(session.expiresAt).getTime() > Date.now();
       const inSync = live && session.syncedVersion === cart.version && session.lastSyncError === null;
-      const latest = inSync ? (await pool.query(SQL.latestAuthorization, [cartId])).rows[0] : undefined;
-      klarna = klarnaState(session, session.syncedVersion, inSync, latest?.status === 'stale' ? 'reauthorize' : 'none');
+      const action = inSync && cart.latest_authorization_status === 'stale' ? 'reauthorize' : 'none';
+      klarna = klarnaState(session, session.syncedVersion, inSync, action);
     }
     return cartView(cart, computeOrder(cart, items), items, klarna);
   });
@@ -222,70 +194,76 @@ export async function startBaseline(options) {
     const { cartId, itemId } = request.params;
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; SELECT 1 FROM cart WHERE id = ${client.escapeLiteral(cartId)}::uuid FOR UPDATE`);
       const {
         rows: [cart],
-      } = await client.query(SQL.lockForChange, [cartId]);
-      const { rows: items } = cart ? await client.query(SQL.items, [cartId]) : { rows: [] };
+      } = await client.query({
+        name: 'cart.read-for-change',
+        text: SQL.readForChange,
+        values: [cartId, [], true, null, null],
+      });
+      const items = cart?.items ?? [];
       const index = items.findIndex((item) => item.id === itemId);
       if (!cart || index < 0) {
         await client.query('ROLLBACK');
         return reply.code(404).send({ code: cart ? 'ITEM_NOT_FOUND' : 'CART_NOT_FOUND' });
       }
-      // Every line is priced at the catalog's word, one statement (CartService.change).
-      const { rows: prices } = await client.query(SQL.priceItems, [
-        cart.purchase_currency,
-        cart.purchase_country,
-        items.map((line) => line.reference),
-      ]);
-      const price = prices.find((row) => row.reference === items[index].reference);
+      // Every line is priced at the catalog's word (the read above carries the prices).
+      const price = cart.prices.find((row) => row.reference === items[index].reference);
+      const before = items[index];
       const item = {
-        ...items[index],
+        ...before,
         name: price.name,
         type: price.type,
-        unit_price: price.unit_price,
-        tax_rate: price.rate,
-        quantity: request.body.quantity ?? items[index].quantity,
+        unitPrice: price.unit_price,
+        taxRate: price.rate,
+        quantity: request.body.quantity ?? before.quantity,
       };
-      const {
-        rows: [updated],
-      } = await client.query(SQL.updateItem, [
-        item.reference,
-        item.name,
-        item.type,
-        item.quantity,
-        item.quantity_unit,
-        item.unit_price,
-        item.tax_rate,
-        item.sales_tax_rate,
-        item.total_discount_amount,
-        item.image_url,
-        item.product_url,
-        itemId,
-      ]);
-      items[index] = updated;
+      const changed = ['name', 'type', 'unitPrice', 'taxRate', 'quantity'].some((key) => item[key] !== before[key]);
+      items[index] = item;
+      const version = changed ? cart.version + 1 : cart.version;
       const order = computeOrder(cart, items);
-      const {
-        rows: [session],
-      } = await client.query(SQL.sessionByCart, [cartId]);
+      const { session } = cart;
       let klarna = null;
-      if (session) {
+      if (changed) {
         // Same key order as the service's KlarnaOrderData, so both write comparable hashes.
         const hash = createHash('sha256').update(JSON.stringify(order)).digest('hex');
-        let action = 'none';
-        if (hash !== session.syncedPayloadHash) {
-          const correlationId = (await updateSession(session.sessionId, sessionBody(order))) ?? null;
-          const {
-            rows: [pushed],
-          } = await client.query(SQL.recordPush, [cartId, cart.version, hash, correlationId, session.id, cartId]);
-          action = pushed.staled > 0 || pushed.latest_status === 'stale' ? 'reauthorize' : 'load';
-        } else {
-          await client.query(SQL.markSynced, [cart.version, hash, null, session.id]);
+        const pushed = session !== null && hash !== session.syncedPayloadHash;
+        const correlationId = pushed ? ((await updateSession(session.sessionId, sessionBody(order))) ?? null) : null;
+        const {
+          rows: [written],
+        } = await client.query({
+          name: 'cart.write',
+          text: SQL.write,
+          values: [
+            cartId,
+            [],
+            JSON.stringify([itemColumns(item)]),
+            true,
+            cart.purchase_country,
+            cart.purchase_currency,
+            cart.locale,
+            cart.customer === null ? null : JSON.stringify(cart.customer),
+            cart.shipping_method_id,
+            cart.shipping_line === null ? null : JSON.stringify(cart.shipping_line),
+            cart.discount_code,
+            JSON.stringify(cart.discount_lines),
+            session?.id ?? null,
+            pushed,
+            version,
+            hash,
+            correlationId,
+          ],
+        });
+        if (session) {
+          const reauthorize = pushed && (written.staled > 0 || written.latest_status === 'stale');
+          klarna = klarnaState(session, version, true, reauthorize ? 'reauthorize' : pushed ? 'load' : 'none');
         }
-        klarna = klarnaState(session, cart.version, true, action);
+      } else if (session) {
+        klarna = klarnaState(session, session.syncedVersion, session.syncedVersion === version, 'none');
       }
       await client.query('COMMIT');
-      return cartView(cart, order, items, klarna);
+      return cartView({ ...cart, version }, order, items, klarna);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

@@ -5,7 +5,8 @@
  *
  * A round trip is a message the client must wait for ReadyForQuery after: `Sync` (extended protocol, what
  * node-postgres sends after each parameterised query) or `Query` (simple protocol, e.g. BEGIN/COMMIT).
- * A statement is an `Execute` or a `Query`. Connections whose startup names `application_name=pgboss`
+ * A statement is an `Execute` or a `Query` (a simple query of two statements counts once). Connections whose
+ * startup names an `application_name` starting with `pgboss` (pg-boss 12 names them `pgboss:<instance>`)
  * (the job queue's own pool, which polls in the background) are counted apart from the application's.
  */
 import { Buffer } from 'node:buffer';
@@ -58,7 +59,7 @@ export async function startPgWireCounter(target) {
               .toString('utf8')
               .split('\0');
             const appName = params[params.indexOf('application_name') + 1];
-            bucket = params.includes('application_name') && appName === 'pgboss' ? counts.pgboss : counts.app;
+            bucket = params.includes('application_name') && appName.startsWith('pgboss') ? counts.pgboss : counts.app;
             bucket.connections += 1;
             startup = false;
           }
