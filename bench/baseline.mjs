@@ -27,7 +27,7 @@ import pg from 'pg';
 const ITEM_COLUMNS = `id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
   sales_tax_rate, total_discount_amount, image_url, product_url, position`;
 
-const SQL = {
+export const SQL = {
   findCart: `SELECT id, status, version, purchase_country, purchase_currency, locale, customer FROM cart WHERE id = $1::uuid`,
   lockForChange: `UPDATE cart SET version = version + 1, updated_at = now() WHERE id = $1::uuid
     RETURNING id, status, version, purchase_country, purchase_currency, locale, customer`,
