@@ -10,7 +10,7 @@
  * Options: --smoke, --duration=<s> (per level), --warmup=<s>, --soak=<s> (0 = none), --carts=<n>,
  * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64, --flows=<n> (whole checkout
  * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load; the report goes to
- * scale.json and is compared with latest.json).
+ * scale.json and is compared with latest.json), --keep-database (for bench/explain.mjs).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
@@ -103,6 +103,8 @@ function parseOptions(argv) {
     probeRequests: smoke ? 7 : 21,
     probeFlows: number('flows', smoke ? 3 : 8),
     backgroundCarts,
+    // Leaves the database behind, e.g. for bench/explain.mjs after a --background-carts run.
+    keepDatabase: flags['keep-database'] === 'true',
     serverUrl: (process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
     out: path.join(results, smoke ? 'smoke.json' : backgroundCarts > 0 ? 'scale.json' : 'latest.json'),
     // What a --background-carts run is compared with (and adds its comparison to).
@@ -510,7 +512,8 @@ async function main() {
     process.once(signal, () => void cleanUp().then(() => process.exit(130)));
   }
   cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    if (options.keepDatabase) console.error(`kept database ${databaseUrl} (--keep-database): drop it when done`);
+    else await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
   });
   await admin.query(`CREATE DATABASE "${database}"`);
@@ -619,6 +622,8 @@ async function main() {
     log(`seeding ${options.carts} carts with an item and a Klarna session`);
     await seedCatalog(service.url);
     const carts = await seedCarts(service.url, options.carts);
+    if (options.keepDatabase)
+      report.notes.push(`database kept: node bench/explain.mjs --url=${databaseUrl} --cart=${carts[0].cartId}`);
 
     log('probing round trips and Klarna calls per request (second instances behind a counting proxy)');
     const counter = await startPgWireCounter({
