@@ -1,5 +1,5 @@
 /**
- * The load benchmark (issue 6): `node bench/run.mjs` (full, about 4 minutes) or `--smoke` (seconds, for CI).
+ * The load benchmark (issues 6 and 14): `node bench/run.mjs` (full, about 6 minutes) or `--smoke` (seconds, for CI).
  * Needs `npm run build` first and PostgreSQL at BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432).
  *
  * One run: a fresh database whose name contains `bench`; the Klarna simulator, the built service
@@ -8,10 +8,15 @@
  * also on failure or Ctrl-C. Output: a table on stdout and bench/results/latest.json (smoke: smoke.json).
  *
  * Options: --smoke, --duration=<s> (per level), --warmup=<s>, --soak=<s> (0 = none), --carts=<n>,
- * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64.
+ * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64, --flows=<n> (whole checkout
+ * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load; the report goes to
+ * scale.json and is compared with latest.json), --keep-database (for bench/explain.mjs).
+ *
+ * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
+ * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
  */
 /* global fetch */
-import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,8 +24,10 @@ import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
 import { freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -82,17 +89,26 @@ function parseOptions(argv) {
   );
   const smoke = flags.smoke === 'true';
   const number = (key, fallback) => (flags[key] === undefined ? fallback : Number(flags[key]));
+  const backgroundCarts = number('background-carts', 0);
+  const results = path.join(ROOT, 'bench', 'results');
   return {
     smoke,
     durationS: number('duration', smoke ? 1 : 8),
     warmupS: number('warmup', smoke ? 0 : 5),
-    soakS: number('soak', smoke ? 0 : 60),
+    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 6 minutes in all).
+    soakS: number('soak', smoke ? 0 : 120),
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
     connections: (flags.connections ?? (smoke ? '1,4' : '1,16,64')).split(',').map(Number),
-    probeRequests: smoke ? 5 : 20,
+    probeRequests: smoke ? 7 : 21,
+    probeFlows: number('flows', smoke ? 3 : 8),
+    backgroundCarts,
+    // Leaves the database behind, e.g. for bench/explain.mjs after a --background-carts run.
+    keepDatabase: flags['keep-database'] === 'true',
     serverUrl: (process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
-    out: path.join(ROOT, 'bench', 'results', smoke ? 'smoke.json' : 'latest.json'),
+    out: path.join(results, smoke ? 'smoke.json' : backgroundCarts > 0 ? 'scale.json' : 'latest.json'),
+    // What a --background-carts run is compared with (and adds its comparison to).
+    normalReport: path.join(results, 'latest.json'),
   };
 }
 
@@ -234,6 +250,12 @@ function summarise(result) {
 
 const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
 /**
  * Round trips and statements per request, and Klarna calls per change, for one target. Sequential requests through a
  * second instance of the target whose database connection goes through the counting proxy (the loaded instances
@@ -242,13 +264,28 @@ const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** di
 async function probe(targetUrl, carts, counter, simulatorUrl, requests) {
   const measure = async (run) => {
     await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
-    const before = counter.snapshot().app;
-    for (let i = 0; i < requests; i++) await run(carts[i % carts.length]);
-    const after = counter.snapshot().app;
+    const roundTrips = [];
+    const statements = [];
+    for (let i = 0; i < requests; i++) {
+      const before = counter.snapshot().app;
+      await run(carts[i % carts.length]);
+      const after = counter.snapshot().app;
+      roundTrips.push(after.roundTrips - before.roundTrips);
+      statements.push(after.statements - before.statements);
+    }
+    const klarnaCalls = await simulatorUpdateCalls(simulatorUrl);
     return {
-      roundTripsPerRequest: round((after.roundTrips - before.roundTrips) / requests),
-      statementsPerRequest: round((after.statements - before.statements) / requests),
-      klarnaCallsPerRequest: round((await simulatorUpdateCalls(simulatorUrl)) / requests),
+      requests,
+      // The median is what the smoke check holds (README, "The round-trip check"); the mean includes background
+      // work of the service that happened to land inside a request.
+      roundTripsMedian: median(roundTrips),
+      roundTripsMin: Math.min(...roundTrips),
+      roundTripsMax: Math.max(...roundTrips),
+      roundTripsPerRequest: round(roundTrips.reduce((a, b) => a + b, 0) / requests),
+      statementsMedian: median(statements),
+      statementsPerRequest: round(statements.reduce((a, b) => a + b, 0) / requests),
+      klarnaCalls,
+      klarnaCallsPerRequest: round(klarnaCalls / requests),
     };
   };
   const change = (cart) =>
@@ -277,33 +314,109 @@ async function probe(targetUrl, carts, counter, simulatorUrl, requests) {
   };
 }
 
+/**
+ * One whole storefront flow through the order placement (the `checkout` scenario). `step(name)` is called after
+ * each step, so the probe can count what each one cost.
+ */
+async function checkoutFlow(serviceUrl, simulatorUrl, step = () => {}) {
+  const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
+  step('create cart');
+  for (const product of PRODUCTS)
+    await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { reference: product.reference, quantity: 1 }, 201);
+  step(`add ${PRODUCTS.length} items`);
+  await call(serviceUrl, 'PUT', `/carts/${cart.id}/shipping`, { methodId: SHIPPING_METHOD }, 200);
+  step('choose shipping');
+  const { body: session } = await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
+  step('create session');
+  // The shopper approves in Klarna's widget: the simulator's control endpoint stands in for it.
+  const { body: authorized } = await call(
+    simulatorUrl,
+    'POST',
+    `/_sim/sessions/${session.sessionId}/authorize`,
+    { outcome: 'approved' },
+    200,
+  );
+  await call(
+    serviceUrl,
+    'POST',
+    `/carts/${cart.id}/klarna-session/authorizations`,
+    { authorizationToken: authorized.authorization_token },
+    201,
+  );
+  step('place order');
+}
+
+/** Waits until the application's connections have sent nothing for `quietMs` (at most `limitMs`). */
+async function untilQuiet(counter, quietMs = 400, limitMs = 5000) {
+  const deadline = Date.now() + limitMs;
+  let last = counter.snapshot().app.roundTrips;
+  let quietSince = Date.now();
+  while (Date.now() < deadline && Date.now() - quietSince < quietMs) {
+    await sleep(50);
+    const now = counter.snapshot().app.roundTrips;
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    }
+  }
+}
+
+/**
+ * Round trips to PostgreSQL and Klarna calls (every operation the simulator recorded, by kind) per whole checkout
+ * flow, repeated sequentially against the proxied service instance. Something that grows with each repetition
+ * (a list re-read whole, a cache keyed per cart, a table scan) shows as a later flow costing more than an early one.
+ */
+async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
+  const flows = [];
+  for (let i = 0; i < repetitions; i++) {
+    await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
+    const start = counter.snapshot().app;
+    let previous = start;
+    const steps = {};
+    await checkoutFlow(serviceUrl, simulatorUrl, (name) => {
+      const now = counter.snapshot().app;
+      steps[name] = now.roundTrips - previous.roundTrips;
+      previous = now;
+    });
+    // Klarna's authorization callback and order push reach the service a moment after the answers: they belong
+    // to this flow, so the window stays open until the service has been quiet for a while.
+    await untilQuiet(counter);
+    const end = counter.snapshot().app;
+    steps['callbacks and pushes'] = end.roundTrips - previous.roundTrips;
+    const { body } = await call(simulatorUrl, 'GET', '/_sim/calls', undefined, 200);
+    const klarnaByKind = {};
+    for (const recorded of body.calls) klarnaByKind[recorded.operation] = (klarnaByKind[recorded.operation] ?? 0) + 1;
+    flows.push({
+      roundTrips: end.roundTrips - start.roundTrips,
+      statements: end.statements - start.statements,
+      roundTripsByStep: steps,
+      klarnaCalls: body.calls.length,
+      klarnaByKind,
+    });
+  }
+  // Compared by halves, so one repetition that caught a background job does not read as growth.
+  const half = Math.max(1, Math.floor(flows.length / 2));
+  const early = flows.slice(0, half);
+  const late = flows.slice(-half);
+  const grows = (key) => median(late.map((flow) => flow[key])) > median(early.map((flow) => flow[key]));
+  return {
+    repetitions,
+    first: flows[0],
+    last: flows.at(-1),
+    roundTrips: flows.map((flow) => flow.roundTrips),
+    klarnaCalls: flows.map((flow) => flow.klarnaCalls),
+    roundTripsGrow: grows('roundTrips'),
+    klarnaCallsGrow: grows('klarnaCalls'),
+    grows: grows('roundTrips') || grows('klarnaCalls'),
+  };
+}
+
 /** `checkout`: whole storefront flows per second, each through the order placement. */
 async function runCheckout(serviceUrl, simulatorUrl, connections, durationS) {
   const latencies = [];
   let errors = 0;
   const firstErrors = [];
-  const flow = async () => {
-    const { body: cart } = await call(serviceUrl, 'POST', '/carts', MARKET, 201);
-    for (const product of PRODUCTS)
-      await call(serviceUrl, 'POST', `/carts/${cart.id}/items`, { reference: product.reference, quantity: 1 }, 201);
-    await call(serviceUrl, 'PUT', `/carts/${cart.id}/shipping`, { methodId: SHIPPING_METHOD }, 200);
-    const { body: session } = await call(serviceUrl, 'POST', `/carts/${cart.id}/klarna-session`, undefined, 201);
-    // The shopper approves in Klarna's widget: the simulator's control endpoint stands in for it.
-    const { body: authorized } = await call(
-      simulatorUrl,
-      'POST',
-      `/_sim/sessions/${session.sessionId}/authorize`,
-      { outcome: 'approved' },
-      200,
-    );
-    await call(
-      serviceUrl,
-      'POST',
-      `/carts/${cart.id}/klarna-session/authorizations`,
-      { authorizationToken: authorized.authorization_token },
-      201,
-    );
-  };
+  const flow = () => checkoutFlow(serviceUrl, simulatorUrl);
   const started = Date.now();
   const deadline = started + durationS * 1000;
   await Promise.all(
@@ -399,7 +512,8 @@ async function main() {
     process.once(signal, () => void cleanUp().then(() => process.exit(130)));
   }
   cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    if (options.keepDatabase) console.error(`kept database ${databaseUrl} (--keep-database): drop it when done`);
+    else await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
   });
   await admin.query(`CREATE DATABASE "${database}"`);
@@ -416,6 +530,9 @@ async function main() {
       carts: options.carts,
       databasePoolSize: options.poolSize,
       soakS: options.soakS,
+      probeRequests: options.probeRequests,
+      probeFlows: options.probeFlows,
+      backgroundCarts: options.backgroundCarts,
     },
     runs: [],
     checkout: [],
@@ -488,9 +605,25 @@ async function main() {
       baselineMemory.stop();
     });
 
+    if (options.backgroundCarts > 0) {
+      log(`inserting ${options.backgroundCarts} background carts with items, sessions, authorizations and orders`);
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        report.backgroundData = await seedBackgroundCarts(client, options.backgroundCarts, PRODUCTS);
+      } finally {
+        await client.end();
+      }
+      log(
+        `background data: ${report.backgroundData.seconds.toFixed(1)}s to insert, ${report.backgroundData.analyzeSeconds.toFixed(1)}s to analyze`,
+      );
+    }
+
     log(`seeding ${options.carts} carts with an item and a Klarna session`);
     await seedCatalog(service.url);
     const carts = await seedCarts(service.url, options.carts);
+    if (options.keepDatabase)
+      report.notes.push(`database kept: node bench/explain.mjs --url=${databaseUrl} --cart=${carts[0].cartId}`);
 
     log('probing round trips and Klarna calls per request (second instances behind a counting proxy)');
     const counter = await startPgWireCounter({
@@ -506,10 +639,16 @@ async function main() {
       measures:
         'Sequential requests against a second instance whose PostgreSQL connection goes through bench/pg-wire-counter.mjs. ' +
         'roundTrips = Sync + simple Query messages (each waits for ReadyForQuery); statements = Execute + Query; ' +
-        'pg-boss connections are excluded. klarnaCalls = update-session calls the simulator recorded.',
+        'pg-boss connections are excluded; roundTripsMedian is what the smoke check holds. ' +
+        'klarnaCalls = update-session calls the simulator recorded. flows: whole checkout flows, every Klarna call by kind.',
       service: await probe(serviceProbe.url, carts.slice(0, half), counter, simulatorUrl, options.probeRequests),
       baseline: await probe(baselineProbe.url, carts.slice(half), counter, simulatorUrl, options.probeRequests),
     };
+    const orderEndpoint = await hasOrderEndpoint(service.url);
+    if (orderEndpoint && options.probeFlows > 0) {
+      log(`probing ${options.probeFlows} whole checkout flows, one after another`);
+      report.probe.flows = await probeFlows(serviceProbe.url, simulatorUrl, counter, options.probeFlows);
+    }
     await serviceProbe.child.stop();
     await baselineProbe.child.stop();
 
@@ -562,7 +701,7 @@ async function main() {
       run.p99VsBaseline = base && base.p99Ms > 0 ? round(run.p99Ms / base.p99Ms) : null;
     }
 
-    if (await hasOrderEndpoint(service.url)) {
+    if (orderEndpoint) {
       if (options.warmupS > 0) {
         log('checkout: warming up');
         await runCheckout(service.url, simulatorUrl, 4, options.warmupS);
@@ -600,9 +739,7 @@ async function main() {
         grewOver10Percent: (end - start) / start > 0.1,
       };
       if (options.soakS < 120) {
-        report.notes.push(
-          `soak is ${options.soakS}s, not the 2 minutes issue 6 asks for, to keep the run under 5 minutes; --soak=120 runs the full one.`,
-        );
+        report.notes.push(`soak is ${options.soakS}s, not the 2 minutes issue 14 asks for.`);
       }
     }
 
@@ -612,12 +749,15 @@ async function main() {
       rssAtEndMb: round((finalMemory?.rss ?? 0) / MB, 1),
     };
     report.baselinePeakRssMb = round((memoryOf(baseline.child.pid)?.hwm ?? 0) / MB, 1);
+    if (options.backgroundCarts > 0) addScaleComparison(report);
     report.targets = evaluateTargets(report);
+    report.roundTripBreaches = roundTripBreaches(report.probe.service);
     report.durationS = round((Date.now() - started) / 1000, 1);
     print(report);
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nWritten to ${path.relative(ROOT, options.out)}`);
+    if (report.scale) recordScaleInNormalReport(report.scale);
 
     const requestErrors =
       report.runs.reduce((sum, run) => sum + run.errors + run.non2xx, 0) +
@@ -627,65 +767,56 @@ async function main() {
       console.error(`\n${requestErrors} requests failed: see the table.`);
       failed = true;
     }
+    // Round trips are exact, unlike timings: CI holds the line on them (issue 14). The full run reports them
+    // among the targets.
+    if (options.smoke && report.roundTripBreaches.length > 0) {
+      if (process.env.BENCH_SKIP_ROUND_TRIP_CHECK === '1') {
+        console.error('\nWARNING: BENCH_SKIP_ROUND_TRIP_CHECK=1, the round-trip check is off (harness work only).');
+      } else {
+        console.error(
+          `\nRound-trip check failed (issue 14; limits in bench/targets.mjs):\n${report.roundTripBreaches.map((line) => `  - ${line}`).join('\n')}`,
+        );
+        failed = true;
+      }
+    }
   } finally {
     await cleanUp();
   }
   if (failed) process.exitCode = 1;
 }
 
-/** Issue 6's targets, for information: the run never fails on them. */
-function evaluateTargets(report) {
-  const run = (scenario, connections) =>
-    report.runs.find((r) => r.target === 'service' && r.scenario === scenario && r.connections === connections);
-  const checks = [];
-  for (const connections of [16, 64]) {
-    const mutation = run('cart-mutation', connections);
-    if (mutation)
-      checks.push({
-        target: `cart-mutation at ${connections}: >= 70% of baseline, no errors`,
-        value: mutation.vsBaseline,
-        met: mutation.vsBaseline >= 0.7 && mutation.errors + mutation.non2xx === 0,
-      });
+/**
+ * A --background-carts run: its service req/s against the last normal full run's (bench/results/latest.json),
+ * when there is one.
+ */
+function addScaleComparison(report) {
+  if (!existsSync(options.normalReport)) {
+    report.notes.push('no bench/results/latest.json to compare with: run `npm run bench` first, then bench:scale.');
+    return;
   }
-  for (const connections of options.connections) {
-    const read = run('cart-read', connections);
-    if (read)
-      checks.push({
-        target: `cart-read at ${connections}: >= 80% of baseline`,
-        value: read.vsBaseline,
-        met: read.vsBaseline >= 0.8,
-      });
+  const normal = JSON.parse(readFileSync(options.normalReport, 'utf8'));
+  if (normal.mode !== 'full' || normal.settings.backgroundCarts > 0) {
+    report.notes.push('bench/results/latest.json is not a normal full run: no scale comparison.');
+    return;
   }
-  const m16 = run('cart-mutation', 16);
-  if (m16)
-    checks.push({
-      target: 'cart-mutation p99 at 16 <= 2x baseline p99',
-      value: m16.p99VsBaseline,
-      met: m16.p99VsBaseline <= 2,
-    });
-  checks.push({
-    target: 'service peak RSS < 250 MB',
-    value: report.service.peakRssMb,
-    met: report.service.peakRssMb < 250,
-  });
-  if (report.soak)
-    checks.push({
-      target: 'no RSS growth over the soak (<= 10%)',
-      value: report.soak.growth,
-      met: !report.soak.grewOver10Percent,
-    });
-  const probe = report.probe.service;
-  checks.push({
-    target: 'Klarna calls per mutation = 1',
-    value: probe.mutation.klarnaCallsPerRequest,
-    met: probe.mutation.klarnaCallsPerRequest === 1,
-  });
-  checks.push({
-    target: 'Klarna calls per no-op mutation = 0',
-    value: probe.noOpMutation.klarnaCallsPerRequest,
-    met: probe.noOpMutation.klarnaCallsPerRequest === 0,
-  });
-  return checks;
+  report.scale = compareScale(report, normal);
+  if (report.scale?.settingsDiffer.length)
+    report.notes.push(
+      `scale comparison: settings differ from latest.json (${report.scale.settingsDiffer.join(', ')}).`,
+    );
+}
+
+/**
+ * Adds the scale comparison to the normal run's latest.json it was made against, so that one file carries every
+ * target of issue 14.
+ */
+function recordScaleInNormalReport(scale) {
+  const normal = JSON.parse(readFileSync(options.normalReport, 'utf8'));
+  if (normal.startedAt !== scale.normalRunStartedAt) return;
+  normal.scale = scale;
+  normal.targets = evaluateTargets(normal);
+  writeFileSync(options.normalReport, `${JSON.stringify(normal, null, 2)}\n`);
+  console.log(`Scale comparison added to ${path.relative(ROOT, options.normalReport)}`);
 }
 
 function print(report) {
@@ -736,14 +867,56 @@ function print(report) {
     for (const run of report.checkout) for (const error of run.firstErrors) console.log(`  error: ${error}`);
   }
   const probe = report.probe;
-  console.log('\nPer request, sequential probe (round trips to PostgreSQL / statements / Klarna update calls):');
+  console.log(
+    '\nPer request, sequential probe (round trips to PostgreSQL, median [mean] / statements, median / Klarna update calls):',
+  );
   for (const [name, result] of [
     ['service', probe.service],
     ['baseline', probe.baseline],
   ]) {
-    const f = (r) => `${r.roundTripsPerRequest} / ${r.statementsPerRequest} / ${r.klarnaCallsPerRequest}`;
+    const f = (r) =>
+      `${r.roundTripsMedian} [${r.roundTripsPerRequest}] / ${r.statementsMedian} / ${r.klarnaCallsPerRequest}`;
     console.log(
       `  ${name.padEnd(8)}  mutation ${f(result.mutation)};  no-op mutation ${f(result.noOpMutation)};  read ${f(result.read)}`,
+    );
+  }
+  if (probe.flows) {
+    const flows = probe.flows;
+    const f = (flow) =>
+      `${flow.roundTrips} round trips (${Object.entries(flow.roundTripsByStep)
+        .map(([step, count]) => `${step} ${count}`)
+        .join(', ')}), Klarna ${flow.klarnaCalls} (${Object.entries(flow.klarnaByKind)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ')})`;
+    console.log(`Per whole checkout flow, service, ${flows.repetitions} in a row:`);
+    console.log(`  first: ${f(flows.first)}`);
+    console.log(`  last:  ${f(flows.last)}`);
+    console.log(
+      `  round trips ${flows.roundTrips.join(' ')}; Klarna calls ${flows.klarnaCalls.join(' ')}: ${flows.grows ? 'GROWS' : 'no growth'}`,
+    );
+  }
+  if (report.backgroundData) {
+    const b = report.backgroundData;
+    console.log(
+      `\nBackground data: ${Object.entries(b.rows)
+        .map(([table, rows]) => `${rows} ${table}`)
+        .join(', ')} in ${b.seconds}s (+ ANALYZE ${b.analyzeSeconds}s)`,
+    );
+  }
+  if (report.scale) {
+    console.log(
+      `\nWith ${report.scale.backgroundCarts} background carts against the normal run of ${report.scale.normalRunStartedAt} (service req/s):`,
+    );
+    console.log(
+      table(report.scale.levels, [
+        ['scenario', 'scenario'],
+        ['conns', 'connections'],
+        ['normal req/s', 'normalReqPerSec'],
+        ['scale req/s', 'scaleReqPerSec'],
+        ['ratio', 'ratio'],
+        ['normal p99', 'normalP99Ms'],
+        ['scale p99', 'scaleP99Ms'],
+      ]),
     );
   }
   console.log(`\nService peak RSS ${report.service.peakRssMb} MB (baseline ${report.baselinePeakRssMb} MB)`);
@@ -753,9 +926,11 @@ function print(report) {
       `Soak ${s.durationS}s cart-mutation at 16: ${s.reqPerSec} req/s, ${s.errors + s.non2xx} failed; RSS start ${s.startRssMb} MB, end ${s.endRssMb} MB, peak ${s.peakRssMb} MB, growth ${round(s.growth * 100, 1)}% (${s.grewOver10Percent ? 'GREW > 10%' : 'no growth > 10%'})`,
     );
   }
-  console.log('\nTargets (issue 6), informational:');
+  console.log(
+    `\nTargets (issue 14)${report.mode === 'smoke' ? '; the smoke run fails only on the round-trip ones' : ', informational'}:`,
+  );
   for (const check of report.targets)
-    console.log(`  [${check.met ? 'met' : 'MISSED'}] ${check.target}: ${check.value}`);
+    console.log(`  [${check.met === null ? 'n/a' : check.met ? 'met' : 'MISSED'}] ${check.target}: ${check.value}`);
   for (const note of report.notes) console.log(`Note: ${note}`);
   console.log(`Run took ${report.durationS}s.`);
 }
