@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { closedByShutdown } from '../database/prisma.service.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
 import type { KlarnaSession } from '../generated/prisma/client.js';
@@ -326,6 +327,6 @@ export async function inCartChange<T>(
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
-    client.release(broken);
+    if (!closedByShutdown.has(client)) client.release(broken);
   }
 }

@@ -12,6 +12,9 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** Connections PrismaService.disconnect released under a request it cut: that request must not release them again. */
+export const closedByShutdown = new WeakSet<pg.PoolClient>();
+
 /**
  * The application's one Prisma client, on node-postgres through the driver adapter (no native engine). Its pool
  * is ours so that waiting is bounded everywhere: for a connection (DATABASE_ACQUIRE_TIMEOUT_MS, then 503
@@ -21,6 +24,7 @@ export interface PoolStats {
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   /** The pool under Prisma's adapter; the cart's hot path runs plain SQL on it (src/cart/cart-store.ts). */
   readonly pool: pg.Pool;
+  private readonly checkedOut = new Set<pg.PoolClient>();
 
   constructor(config: AppConfig) {
     const pool = new pg.Pool({
@@ -33,6 +37,20 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.pool = pool;
+    pool.on('acquire', (client) => this.checkedOut.add(client));
+    pool.on('release', (_error, client) => this.checkedOut.delete(client));
+  }
+
+  /**
+   * Shutdown's last step. A connection still checked out belongs to a request the shutdown cut (the cart's hot path
+   * holds its transaction on one while Klarna answers): it is closed, its transaction rolled back, so the pool ends.
+   */
+  async disconnect(): Promise<void> {
+    for (const client of this.checkedOut) {
+      closedByShutdown.add(client);
+      client.release(new Error('The service is shutting down'));
+    }
+    await this.$disconnect();
   }
 
   poolStats(): PoolStats {

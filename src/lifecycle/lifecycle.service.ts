@@ -118,7 +118,7 @@ export class LifecycleService implements BeforeApplicationShutdown {
     await this.jobs.stop(Math.max(this.deadline - Date.now() - 1000, 1000));
 
     this.enter('database');
-    await Promise.all([this.readiness.close(), this.prisma.$disconnect()]);
+    await Promise.all([this.readiness.close(), this.prisma.disconnect()]);
     this.enter('done', { ms: Date.now() - started });
   }
 

@@ -166,7 +166,7 @@ describe('cart and Klarna session stay in sync through CyberSource', () => {
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         index % 2 === 0
-          ? http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, { quantity: index + 1 })
+          ? http.patch<CartBody>(`/carts/${cart.id}/items/${itemId}`, { quantity: index + 2 })
           : http.post<CartBody>(`/carts/${cart.id}/items`, lines[index]),
       ),
     );
