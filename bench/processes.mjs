@@ -55,7 +55,8 @@ export function startNode(name, args, env, cwd) {
     stop: async () => {
       if (!alive) return;
       signalGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 5000);
+      // Room for a graceful shutdown, and for a --cpu-prof profile to be written.
+      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
       // The group may still hold grandchildren after the leader exited.
@@ -113,6 +114,21 @@ export function memoryOf(pid) {
     return null;
   }
 }
+
+/** CPU time (user + system) the process has used so far, in milliseconds; null when it is gone. */
+export function cpuMsOf(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+// Linux's USER_HZ: 100 on every architecture Node runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Samples a process's RSS every `intervalMs`; `peakBetween` answers the highest sample in a time window.

@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
-import { freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import { cpuMsOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
 import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -100,6 +100,8 @@ function parseOptions(argv) {
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
     connections: (flags.connections ?? (smoke ? '1,4' : '1,16,64')).split(',').map(Number),
+    // A subset for profiling one scenario (e.g. --scenarios=cart-read with BENCH_SERVICE_NODE_FLAGS=--cpu-prof).
+    scenarios: (flags.scenarios ?? 'cart-mutation,cart-read,checkout').split(','),
     probeRequests: smoke ? 7 : 21,
     probeFlows: number('flows', smoke ? 4 : 8),
     backgroundCarts,
@@ -583,7 +585,14 @@ async function main() {
       // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB and its
       // young generation to 16 MB semi-spaces (see V8_FLAGS in processes.mjs).
       const opsPort = await freePort();
-      const child = startNode(name, ['--max-old-space-size=160', dist('main.js')], targetEnv(port, url, opsPort), ROOT);
+      // BENCH_SERVICE_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: profiles the loaded service only.
+      const extra = name === 'service' ? (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
+      const child = startNode(
+        name,
+        ['--max-old-space-size=160', ...extra, dist('main.js')],
+        targetEnv(port, url, opsPort),
+        ROOT,
+      );
       cleanups.push(() => child.stop());
       await waitForHttp(child, `http://127.0.0.1:${port}/health/ready`);
       return { child, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
@@ -654,7 +663,7 @@ async function main() {
     await baselineProbe.child.stop();
 
     const targets = { baseline, service };
-    for (const scenario of ['cart-mutation', 'cart-read']) {
+    for (const scenario of ['cart-mutation', 'cart-read'].filter((name) => options.scenarios.includes(name))) {
       for (const [name, target] of Object.entries(targets)) {
         if (options.warmupS > 0) {
           log(`${scenario}: warming up ${name}`);
@@ -667,11 +676,17 @@ async function main() {
           await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
           const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
           const from = Date.now();
+          const cpuBefore = cpuMsOf(target.child.pid);
           const result = summarise(
             await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](carts)),
           );
           const to = Date.now();
-          const run = { scenario, target: name, connections, ...result };
+          // What one request costs the shared cores: the target's own CPU time over the level, per 2xx answer.
+          const cpuMsPerRequest = round(
+            (cpuMsOf(target.child.pid) - cpuBefore) / Math.max(result.reqPerSec * options.durationS, 1),
+            3,
+          );
+          const run = { scenario, target: name, connections, ...result, cpuMsPerRequest };
           if (scenario === 'cart-mutation') {
             // The simulator's log is a ring of 10 000 calls; past that the service's own counter is the source.
             const recorded = await simulatorUpdateCalls(simulatorUrl);
@@ -702,7 +717,7 @@ async function main() {
       run.p99VsBaseline = base && base.p99Ms > 0 ? round(run.p99Ms / base.p99Ms) : null;
     }
 
-    if (orderEndpoint) {
+    if (orderEndpoint && options.scenarios.includes('checkout')) {
       if (options.warmupS > 0) {
         log('checkout: warming up');
         await runCheckout(service.url, simulatorUrl, 4, options.warmupS);
@@ -848,6 +863,7 @@ function print(report) {
       ['vs baseline', 'vs'],
       ['p99 vs base', 'p99x'],
       ['klarna/req', 'klarna'],
+      ['CPU ms/req', 'cpuMsPerRequest'],
       ['peak RSS MB', 'peakRssMb'],
     ]),
   );

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { closedByShutdown } from '../database/prisma.service.js';
+import { rowsOfNamed, type Db } from '../database/sql.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
 import type { KlarnaSession } from '../generated/prisma/client.js';
@@ -199,17 +200,12 @@ async function beginCartChange(client: pg.PoolClient, cartId: string): Promise<b
 }
 
 /** Everything a change is priced from, read under the cart's row lock (so nothing in it can move meanwhile). */
-export async function readForChange(
-  client: pg.PoolClient,
-  cartId: string,
-  hints: ChangeHints,
-): Promise<ChangeSnapshot | null> {
-  const { rows } = await client.query<ChangeRow>({
+export async function readForChange(db: Db, cartId: string, hints: ChangeHints): Promise<ChangeSnapshot | null> {
+  const [row] = await rowsOfNamed<ChangeRow>(db, {
     name: 'cart.read-for-change',
     text: SQL.readForChange,
     values: [cartId, hints.references, hints.catalogInDatabase, hints.shippingMethodId, hints.discountCodeKey],
   });
-  const row = rows[0];
   if (!row) return null;
   const shipping = row.shipping_method;
   return {
@@ -218,6 +214,16 @@ export async function readForChange(
     shippingMethod: shipping ? { method: toMethod(shipping), rate: shipping.rate ?? undefined } : null,
     discountCode: row.discount === null ? null : toDiscountCode(row.discount),
   };
+}
+
+/** The cart's row lock, inside a transaction already open (order placement, session opening); false: no cart. */
+export async function lockCart(db: Db, cartId: string): Promise<boolean> {
+  const rows = await rowsOfNamed(db, {
+    name: 'cart.lock',
+    text: 'SELECT 1 FROM cart WHERE id = $1::uuid FOR UPDATE',
+    values: [cartId],
+  });
+  return rows.length === 1;
 }
 
 /** Everything a change writes, in one statement; returns what the session write found (see settledState). */

@@ -29,6 +29,7 @@ import { priceLines, salesTaxLines, type LineChange, type LinePrice, type Wanted
 import { CartRepository, type CheckoutChoice } from './cart.repository.js';
 import {
   inCartChange,
+  lockCart,
   readCart,
   readForChange,
   writeCartChange,
@@ -54,11 +55,12 @@ interface Wanted {
 
 type Change = (cart: CartRecord, items: CartItemRecord[]) => Wanted;
 
-/** What the change's one read already holds: the shipping method and discount code it looked up, and for which market. */
+/**
+ * What the change's one read already holds: the shipping method and discount code it found, and the market it
+ * priced them in. Anything else (not found, another market) is read again: a miss costs a statement, never a guess.
+ */
 interface PreRead extends Pick<ChangeSnapshot, 'shippingMethod' | 'discountCode'> {
   market: string;
-  shippingMethodId: string | null;
-  discountCodeKey: string | null;
 }
 
 const MARKET_FIELDS = { purchase_country: 'purchaseCountry', purchase_currency: 'purchaseCurrency', locale: 'locale' };
@@ -313,10 +315,19 @@ export class CartService {
     tx: PrismaTransaction,
     cartId: string,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart } | null> {
-    const cart = await this.carts.lock(tx, cartId);
-    if (!cart) return null;
-    const items = await this.carts.items(tx, cartId);
-    return { cart, sessionCart: sessionCart(cart, totalsOf(cart, items)) };
+    const read = await this.lockedRead(tx, cartId);
+    return read && { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)) };
+  }
+
+  /** The cart's row lock, then everything it is priced from in one statement (src/cart/cart-store.ts). */
+  private async lockedRead(tx: PrismaTransaction, cartId: string): Promise<ChangeSnapshot | null> {
+    if (!(await lockCart(tx, cartId))) return null;
+    return readForChange(tx, cartId, {
+      references: [],
+      catalogInDatabase: this.catalog.source !== 'http',
+      shippingMethodId: null,
+      discountCodeKey: null,
+    });
   }
 
   /**
@@ -328,9 +339,9 @@ export class CartService {
     cartId: string,
     prefetched?: PricedItems,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart; changes: CartNotice[] }> {
-    const locked = await this.carts.lock(tx, cartId);
-    if (!locked) throw cartNotFound(cartId);
-    const items = await this.carts.items(tx, cartId);
+    const read = await this.lockedRead(tx, cartId);
+    if (!read) throw cartNotFound(cartId);
+    const { cart: locked, items } = read;
     const unchanged = { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };
     if (locked.status === 'ordered' || locked.status === 'placing') return unchanged;
     let written = items;
@@ -340,7 +351,7 @@ export class CartService {
         tx,
         locked,
         items.map((item) => item.reference),
-        prefetched,
+        prefetched ?? (read.prices ? pricedItemsOf(read.prices, marketOf(locked)) : undefined),
       );
       const { lines, changes } = priceLines(
         items.map(wantedOf),
@@ -354,7 +365,7 @@ export class CartService {
         lineChanges = changes;
       }
     }
-    const { choice, removed } = await this.priceChoice(tx, locked, written);
+    const { choice, removed } = await this.priceChoice(tx, locked, written, undefined, preReadOf(read));
     const choiceChanges = [...removed, ...choiceChangesOf(locked, choice)];
     if (lineChanges.length === 0 && choiceChanges.length === 0) return unchanged;
     const cart = { ...locked, ...choice, version: await this.carts.bumpVersion(tx, cartId) };
@@ -383,9 +394,8 @@ export class CartService {
     let shippingLine: AddedLine | null = null;
     if (shippingMethodId !== null) {
       const option =
-        preRead?.market === `${country}/${currency}` && preRead.shippingMethodId === shippingMethodId
-          ? preRead.shippingMethod &&
-            priceShipping(preRead.shippingMethod.method, { country, currency }, amount, preRead.shippingMethod.rate)
+        preRead?.market === `${country}/${currency}` && preRead.shippingMethod?.method.id === shippingMethodId
+          ? priceShipping(preRead.shippingMethod.method, { country, currency }, amount, preRead.shippingMethod.rate)
           : await this.shipping.optionFor(tx, shippingMethodId, { country, currency }, amount);
       if (option) {
         shippingLine = shippingFeeLine(option, salesTaxModel);
@@ -403,7 +413,7 @@ export class CartService {
     let lines: AddedLine[] = [];
     if (discountCode !== null) {
       const code =
-        preRead?.discountCodeKey === codeKey(discountCode)
+        preRead?.discountCode && codeKey(preRead.discountCode.code) === codeKey(discountCode)
           ? preRead.discountCode
           : await this.discounts.find(tx, discountCode);
       const refusal = refusalOf(code, { currency, itemsAmount: amount }, new Date());
@@ -460,13 +470,13 @@ export class CartService {
         wanted.requested,
       );
       const plan = planLines(items, lines);
-      const { choice, removed } = await this.priceChoice(client, wanted.cart, plan.items, wanted.chose, {
-        market: `${locked.purchaseCountry}/${locked.purchaseCurrency}`,
-        shippingMethodId: hints.shippingMethodId ?? locked.shippingMethodId,
-        shippingMethod: snapshot.shippingMethod,
-        discountCodeKey: hints.discountCodeKey ?? (locked.discountCode === null ? null : codeKey(locked.discountCode)),
-        discountCode: snapshot.discountCode,
-      });
+      const { choice, removed } = await this.priceChoice(
+        client,
+        wanted.cart,
+        plan.items,
+        wanted.chose,
+        preReadOf(snapshot),
+      );
       const cartChanged =
         plan.removedItemIds.length > 0 ||
         plan.writtenItems.length > 0 ||
@@ -571,6 +581,15 @@ function assertMarket(purchaseCountry: string, purchaseCurrency: string, locale:
         ? `is not the currency Klarna accepts for ${purchaseCountry}`
         : `is not a locale Klarna accepts for ${purchaseCountry}`;
   throw new ValidationFailedError([{ field, message }]);
+}
+
+function preReadOf(snapshot: ChangeSnapshot): PreRead {
+  const { cart } = snapshot;
+  return {
+    market: `${cart.purchaseCountry}/${cart.purchaseCurrency}`,
+    shippingMethod: snapshot.shippingMethod,
+    discountCode: snapshot.discountCode,
+  };
 }
 
 function sameMarket(a: Market, b: Market): boolean {

@@ -9,6 +9,18 @@ import type { PrismaTransaction } from './prisma.service.js';
  */
 export type Db = PrismaTransaction | pg.PoolClient | pg.Pool;
 
+/** A statement kept as text with `$n` parameters (prepared by name on node-postgres). */
+export interface NamedQuery {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+export async function rowsOfNamed<T>(db: Db, query: NamedQuery): Promise<T[]> {
+  if (db instanceof pg.Client || db instanceof pg.Pool) return (await db.query(query)).rows as T[];
+  return (db as PrismaTransaction).$queryRawUnsafe<T[]>(query.text, ...query.values);
+}
+
 export async function rowsOf<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
   if (db instanceof pg.Client || db instanceof pg.Pool) {
     return (await db.query(query.text, query.values)).rows as T[];
