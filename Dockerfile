@@ -12,6 +12,8 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Two malloc arenas instead of one per thread: a smaller resident set for the same speed (issue 14).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -30,4 +32,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 # No embedded PostgreSQL in this image (a dev dependency): DATABASE_URL is required.
 # The heap bounds keep RSS low (live heap under load is about 80 MB; Node 24's default young generation is larger
 # and slower here: see README, Performance).
-CMD ["sh", "-c", "node dist/database/migrate.cli.js && MIGRATE_ON_START=false exec node --max-old-space-size=160 --max-semi-space-size=16 dist/main.js"]
+CMD ["sh", "-c", "node dist/database/migrate.cli.js && MIGRATE_ON_START=false exec node --max-old-space-size=160 --max-semi-space-size=8 dist/main.js"]

@@ -584,7 +584,7 @@ async function main() {
     const startService = async (name, url) => {
       const port = await freePort();
       // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB and its
-      // young generation to 16 MB semi-spaces (see V8_FLAGS in processes.mjs).
+      // young generation to 8 MB semi-spaces (see V8_FLAGS in processes.mjs).
       const opsPort = await freePort();
       // BENCH_SERVICE_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: profiles the loaded service only.
       const extra = name === 'service' ? (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
