@@ -36,6 +36,7 @@ describe('Order Management rules', () => {
     expect(isKlarnaStatusForward('authorized', 'part_captured')).toBe(true);
     expect(isKlarnaStatusForward('part_captured', 'closed')).toBe(true);
     expect(isKlarnaStatusForward('part_captured', 'authorized')).toBe(false);
+    expect(isKlarnaStatusForward('part_captured', 'part_captured')).toBe(false);
     expect(isKlarnaStatusForward('captured', 'closed')).toBe(false);
     expect(isKlarnaStatusForward('expired', 'cancelled')).toBe(false);
   });
@@ -161,6 +162,8 @@ describe('Order Management rules', () => {
     expect(releaseBlocker(anOrder({ ...partly, status: 'placed' }), NOW)).toBeUndefined();
     expect(releaseBlocker(anOrder({ ...partly, capturedAmount: 10_000 }), NOW)).toBe('the order is fully captured');
     expect(releaseBlocker(anOrder({ ...partly, capturedAmount: 9999 }), NOW)).toBeUndefined();
+    // Klarna's word that all is captured wins over a count of ours that lags behind it.
+    expect(releaseBlocker(anOrder({ ...partly, klarnaStatus: 'captured' }), NOW)).toBe('the order is fully captured');
     expect(releaseBlocker(anOrder({ ...partly, klarnaStatus: 'expired' }), NOW)).toBe('the order is expired');
     expect(releaseBlocker(anOrder({ ...partly, expiresAt: NOW }), NOW)).toBe('the authorization has expired');
     expect(releaseBlocker(anOrder({ ...partly, expiresAt: null }), NOW)).toBeUndefined();
