@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
+import { RequestMethod } from '@nestjs/common';
 import { pino, type LoggerOptions } from 'pino';
 import { loggerParams } from './logging.js';
 
@@ -40,5 +41,18 @@ describe('log redaction', () => {
     }
     expect(written).toContain('[redacted]');
     expect(written).toContain('"event":"test"');
+  });
+});
+
+describe('request logging', () => {
+  // The line per request is `info`: where the level drops it (the benchmark runs LOG_LEVEL=warn), the middleware
+  // that would build it is not mounted. test/infra/start-up.e2e-spec.ts shows the lines at `info`.
+  it('is mounted on every path at info and below, and nowhere above', () => {
+    for (const level of ['trace', 'debug', 'info']) {
+      expect(loggerParams(level).forRoutes).toEqual([{ path: '/{*splat}', method: RequestMethod.ALL }]);
+    }
+    for (const level of ['warn', 'error', 'fatal', 'silent']) {
+      expect(loggerParams(level).forRoutes).toEqual([]);
+    }
   });
 });

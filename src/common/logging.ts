@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import { levels } from 'pino';
 
 /**
  * Paths pino removes from every log line: credentials and shoppers' personal data. Request and
@@ -39,16 +41,32 @@ export function prettyTransport(pretty: boolean): { target: string; options: Rec
     : undefined;
 }
 
+/** The caller's `x-request-id` when it is a sane token, else a new UUID. */
+export function requestId(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && /^[\w-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
+/**
+ * Where nestjs-pino's request middleware (one line per request, and the request id on every line logged while
+ * serving it) is mounted. Its default path `{/*splat}` has no leading slash, and @fastify/middie 9.3 prefixes one
+ * (`/{/*splat}`), which matches `/` alone: no request was ever logged. With a leading slash it matches every path.
+ * At `warn` and above (the benchmark runs `LOG_LEVEL=warn`) pino would drop the line, so the middleware (a request id,
+ * a child logger and a listener per request) is not mounted at all.
+ */
+export function requestLoggingRoutes(level: string): NonNullable<Params['forRoutes']> {
+  const logsRequests = (levels.values[level] ?? Infinity) <= levels.values.info;
+  return logsRequests ? [{ path: '/{*splat}', method: RequestMethod.ALL }] : [];
+}
+
 export function loggerParams(level: string, pretty = false): Params {
   return {
+    forRoutes: requestLoggingRoutes(level),
     pinoHttp: {
       level,
       transport: prettyTransport(pretty),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      genReqId: (request: IncomingMessage) => {
-        const header = request.headers['x-request-id'];
-        return typeof header === 'string' && /^[\w-]{1,128}$/.test(header) ? header : randomUUID();
-      },
+      genReqId: requestId,
       customProps: () => ({ service: 'klarna-checkout-bff' }),
       // Query strings carry webhook signatures: log the path only.
       serializers: {
@@ -58,7 +76,11 @@ export function loggerParams(level: string, pretty = false): Params {
           path: request.url.split('?')[0],
         }),
       },
-      autoLogging: { ignore: (request) => request.url === '/health/live' || request.url === '/metrics' },
+      // Under Fastify, middie has cut the mount path off `url` by now; `originalUrl` is what was asked for.
+      autoLogging: {
+        ignore: (request: IncomingMessage & { originalUrl?: string }) =>
+          ['/health/live', '/metrics'].includes((request.originalUrl ?? request.url ?? '').split('?')[0]),
+      },
     },
   };
 }

@@ -47,7 +47,8 @@ export class OrderJobsWorker implements OnApplicationBootstrap, BeforeApplicatio
     clearInterval(this.sweeper);
   }
 
-  private async sweep(): Promise<void> {
+  /** One round of the 30 s sweep: stuck and unresolved placements, their gauges, unused authorizations. */
+  async sweep(): Promise<void> {
     try {
       const { stuck, needingAttention } = await this.orders.sweepOpenPlacements();
       this.metrics.ordersStuckPlacing.set(stuck);

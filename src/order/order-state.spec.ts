@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { advanceStatus, amendmentBlocker, statusFromKlarna } from './order-state.js';
+import { advanceStatus, amendmentBlocker, isUnresolved, statusFromKlarna } from './order-state.js';
 
 describe('order state', () => {
   it.each([
@@ -8,6 +8,7 @@ describe('order state', () => {
     [{ status: 'AUTHORIZED', fraudStatus: 'REJECTED' }, 'cancelled'],
     [{ status: 'AUTHORIZED', fraudStatus: 'STOPPED' }, 'cancelled'],
     [{ status: 'CANCELLED', fraudStatus: 'ACCEPTED' }, 'cancelled'],
+    [{ status: 'EXPIRED', fraudStatus: 'ACCEPTED' }, 'cancelled'],
   ])('reads %j as %s', (klarna, expected) => {
     expect(statusFromKlarna(klarna)).toBe(expected);
   });
@@ -28,6 +29,12 @@ describe('order state', () => {
     expect(advanceStatus('failed', 'cancelled')).toBe('failed');
     expect(advanceStatus('cancelled', 'failed')).toBe('cancelled');
   });
+
+  it('keeps a placement unresolved while placing or needing attention, and only then', () => {
+    expect(
+      (['placing', 'needs_attention', 'placed', 'confirmed', 'cancelled', 'failed'] as const).filter(isUnresolved),
+    ).toEqual(['placing', 'needs_attention']);
+  });
 });
 
 describe('amendmentBlocker', () => {
@@ -42,6 +49,8 @@ describe('amendmentBlocker', () => {
     [{ ...order, klarnaStatus: 'CAPTURED' }, 10_000, 'fully captured'],
     [{ ...order, klarnaStatus: 'CANCELLED' }, 10_000, 'cancelled at Klarna'],
     [{ ...order, klarnaStatus: 'EXPIRED' }, 10_000, 'expired at Klarna'],
+    [{ ...order, klarnaStatus: 'CLOSED' }, 10_000, 'closed at Klarna'],
+    [{ ...order, status: 'placing' as const }, 10_000, 'still being placed'],
     [{ ...order, status: 'cancelled' as const }, 10_000, 'the order is cancelled'],
     [{ ...order, status: 'failed' as const }, 10_000, 'the order is failed'],
     [{ ...order, status: 'needs_attention' as const }, 10_000, 'still being placed'],

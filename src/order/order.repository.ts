@@ -223,8 +223,9 @@ export class OrderRepository {
     return orders.map(toRecord);
   }
 
-  countByStatus(db: PrismaTransaction, status: OrderStatus): Promise<number> {
-    return db.order.count({ where: { status } });
+  /** Orders in this status (written before `before`, when given). */
+  countByStatus(db: PrismaTransaction, status: OrderStatus, before?: Date): Promise<number> {
+    return db.order.count({ where: before ? { status, createdAt: { lt: before } } : { status } });
   }
 
   /** Keeps a Klarna order we cannot match (seen again: its last sighting moves). */

@@ -253,11 +253,12 @@ export class OrderService {
   /**
    * Every 30 s: placements open for over a minute are logged and handed to the job; those open past
    * PLACEMENT_ATTENTION_AFTER_MS become `needs_attention` (logged, counted, listed for ops). Returns the number
-   * of open placements.
+   * of placements open for over a minute and of those needing attention.
    */
   async sweepOpenPlacements(): Promise<{ stuck: number; needingAttention: number }> {
     const now = Date.now();
-    const stuck = await this.orders.withStatusOlderThan(this.prisma, 'placing', new Date(now - 60_000));
+    const stuckSince = new Date(now - 60_000);
+    const stuck = await this.orders.withStatusOlderThan(this.prisma, 'placing', stuckSince);
     for (const order of stuck) {
       if (now - order.createdAt.getTime() > this.config.placementAttentionAfterMs) {
         await this.markNeedsAttention(order.id, order.cartId, 'Klarna has not confirmed the outcome in time');
@@ -270,7 +271,7 @@ export class OrderService {
       await this.scheduleCompletion(order.id, 0);
     }
     return {
-      stuck: await this.orders.countByStatus(this.prisma, 'placing'),
+      stuck: await this.orders.countByStatus(this.prisma, 'placing', stuckSince),
       needingAttention: await this.orders.countByStatus(this.prisma, 'needs_attention'),
     };
   }

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import pg from 'pg';
 import { freePort } from '../../src/database/embedded-database.js';
 import { startKlarnaSimulator, type KlarnaSimulator } from '../../src/klarna-simulator/klarna-simulator.js';
-import { anItem, createCartWithSession } from '../factories/cart.factory.js';
+import { anItem, createCart, createCartWithSession } from '../factories/cart.factory.js';
 import { SimulatorClient } from '../klarna-simulator/simulator-test-kit.js';
 import { ensureBuilt, spawnService } from '../support/built-service.js';
 import { HttpClient } from '../support/http.js';
@@ -31,6 +32,9 @@ describe('graceful shutdown of the built service (SIGTERM)', () => {
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '10',
+      // As in startTestApp: on the shared, loaded machine 13 requests for 10 connections, each holding one for a
+      // slowed Klarna call, may wait longer than the production default of 2 s (503 SERVICE_BUSY).
+      DATABASE_ACQUIRE_TIMEOUT_MS: '10000',
       KLARNA_API_URL: simulator.url,
       KLARNA_USERNAME: simulator.username,
       KLARNA_PASSWORD: simulator.password,
@@ -92,7 +96,8 @@ describe('graceful shutdown of the built service (SIGTERM)', () => {
     expect(
       statuses.filter((status) => !(typeof status === 'number' && ((status >= 200 && status < 300) || status === 503))),
     ).toEqual([]);
-    expect((await placement).status).toBe(201);
+    // With the body, so that a failure names the code.
+    expect(await placement).toMatchObject({ status: 201 });
 
     expect(await service.exited).toEqual({ code: 0, signal: null });
     const order = service.logs.map((line) => line.event).filter((event) => String(event).startsWith('shutdown.'));
@@ -119,6 +124,31 @@ describe('graceful shutdown of the built service (SIGTERM)', () => {
       await database.end();
       await klarna.control('DELETE', '/faults');
     }
+  }, 120_000);
+
+  // README: "a request arriving on an open keep-alive connection gets 503 SHUTTING_DOWN with Connection: close"
+  it('answers a request arriving while it drains with 503 SHUTTING_DOWN and Connection: close, then exits 0', async () => {
+    const { service, http } = await start();
+    const cart = await createCart(http);
+    // A connection the balancer opened before the signal, whose request is still on its way: the listener has
+    // stopped accepting connections, this one stays open, and its request arrives during the drain.
+    const socket = connect(Number(new URL(http.baseUrl).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`GET /carts/${cart.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+
+    service.child.kill('SIGTERM');
+    await service.waitForEvent('shutdown.http-drain');
+    socket.write('Connection: keep-alive\r\n\r\n');
+    await ended;
+
+    const [head, body] = received.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(head.toLowerCase()).toContain('\r\nconnection: close');
+    expect(JSON.parse(body)).toEqual({ code: 'SHUTTING_DOWN', message: expect.any(String) });
+    expect(await service.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('cuts a request still running at the end of its share of SHUTDOWN_TIMEOUT_MS, naming it, and exits 1', async () => {

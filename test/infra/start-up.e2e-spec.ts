@@ -141,6 +141,9 @@ describe('start-up of the built service', () => {
         });
         expect(forged.status).toBe(401);
         await service.waitForEvent('webhook.forged');
+        // The orchestrator's liveness probe is not worth a line per probe.
+        const live = await fetch(`${base}/health/live`, { headers: { 'x-request-id': 'promise-live-probe' } });
+        expect(live.status).toBe(200);
       } finally {
         service.child.kill('SIGTERM');
         await service.exited;
@@ -148,6 +151,7 @@ describe('start-up of the built service', () => {
       }
     }, 180_000);
     afterAll(() => simulator.close());
+    const completedLines = () => logs.filter((entry) => entry.msg === 'request completed');
 
     it('carries no credentials, signatures or personal data', () => {
       expect(logs.some((line) => line.event === 'webhook.forged')).toBe(true);
@@ -165,12 +169,29 @@ describe('start-up of the built service', () => {
       }
     });
 
-    // README: "Logs are structured JSON (pino) with a request id (x-request-id is honoured)". The built service
-    // writes no request line at all today (nestjs-pino's request logging does not run under this Nest/Fastify), so
-    // this is marked failing: it turns red, asking to drop `.failing`, once request lines carry the id.
-    it.failing('names each request by its x-request-id', () => {
-      const line = logs.find((entry) => (entry.req as { id?: string } | undefined)?.id === 'promise-request-2');
-      expect(line).toMatchObject({ req: { method: 'PUT' } });
+    // README: "Logs are structured JSON (pino) with a request id (x-request-id is honoured)".
+    it('names each request by its x-request-id, or by a generated id without one', () => {
+      const completed = completedLines();
+      const named = completed.filter((entry) => (entry.req as { id?: string }).id === 'promise-request-2');
+      expect(named).toEqual([
+        expect.objectContaining({
+          req: { id: 'promise-request-2', method: 'PUT', path: expect.stringMatching(/^\/carts\/[\w-]+\/customer$/) },
+        }),
+      ]);
+      // The forged push came without the header: its line has an id of its own and the path without the signature.
+      const forged = completed.find((entry) => (entry.req as { path?: string }).path?.startsWith('/webhooks/'));
+      expect(forged).toMatchObject({
+        req: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), method: 'POST', path: '/webhooks/klarna/push' },
+        res: { statusCode: 401 },
+      });
+    });
+
+    it('writes no line for the liveness probe', () => {
+      // Read after the service exited: every line it wrote is in.
+      expect(completedLines()).not.toHaveLength(0);
+      expect(logs.filter((entry) => (entry.req as { id?: string } | undefined)?.id === 'promise-live-probe')).toEqual(
+        [],
+      );
     });
   });
 });

@@ -1,7 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { anItem } from '../factories/cart.factory.js';
-import { authorizedCart, placeOrder, placedOrder, type Placement } from '../factories/checkout.factory.js';
+import {
+  authorizedCart,
+  ordersOfCart,
+  placeOrder,
+  placedOrder,
+  type Placement,
+} from '../factories/checkout.factory.js';
+import { OrderJobsWorker } from '../../src/order/order-jobs.worker.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
 import { signScope, webhookScope } from '../../src/common/url-signature.js';
@@ -158,5 +165,54 @@ describe('README promises: database trouble on a database of its own', () => {
       await admin.query('ALTER TABLE "order" RENAME COLUMN order_lines_gone TO order_lines');
     }
     expect((await service.http.get(`/orders/${order.orderId}`)).status).toBe(200);
+  });
+});
+
+describe('README promises: open placements on a database of their own', () => {
+  let service: TestApp;
+  const warnings: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    // Alone on its database: the sweep and its gauge see every placement of the database, and only ours are here.
+    service = await startTestApp({
+      DATABASE_URL: await migratedScratchDatabase('stuck'),
+      KLARNA_RETRY_MAX_DELAY_MS: '1000',
+    });
+    // The service's log lines, through Nest's logger interface (LOG_LEVEL is silent in the tests).
+    const record = (message: unknown) =>
+      void (typeof message === 'object' && warnings.push(message as Record<string, unknown>));
+    service.app.useLogger({ log: () => undefined, error: () => undefined, warn: record });
+  });
+  afterAll(() => service.close());
+
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const line = text.split('\n').find((row) => row.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.split(' ').pop());
+  };
+
+  // "Placements open for over a minute are logged (order.stuck_placing, gauge orders_stuck_placing)"
+  it('logs and counts a placement open for over a minute, and not one that has just started', async () => {
+    await service.klarna.control('POST', '/faults', { operation: 'createOrder', timeout: true });
+    const placeUnanswered = async () => {
+      const { cart, token } = await authorizedCart(service);
+      expect((await placeOrder(service, cart.id, token)).status).toBe(503);
+      return (await ordersOfCart(service, cart.id))[0].id as string;
+    };
+    const old = await placeUnanswered();
+    const fresh = await placeUnanswered();
+    // A minute and a half ago, as far as the service can tell.
+    await service.database.query(`UPDATE "order" SET created_at = now() - interval '90 seconds' WHERE id = $1`, [old]);
+
+    await service.app.get(OrderJobsWorker).sweep();
+
+    const stuck = warnings.filter((line) => line.event === 'order.stuck_placing');
+    expect(stuck).toContainEqual(expect.objectContaining({ orderId: old }));
+    expect(stuck).not.toContainEqual(expect.objectContaining({ orderId: fresh }));
+    expect(await metric('orders_stuck_placing')).toBe(1);
+    // Both are still placing: the gauge counts stuck ones, not open ones.
+    const { rows } = await service.database.query(`SELECT status FROM "order" WHERE id = ANY($1::uuid[])`, [
+      [old, fresh],
+    ]);
+    expect(rows).toEqual([{ status: 'placing' }, { status: 'placing' }]);
   });
 });
