@@ -375,10 +375,14 @@ async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
     const start = counter.snapshot().app;
     let previous = start;
     const steps = {};
+    const msByStep = {};
+    let stepStarted = performance.now();
     await checkoutFlow(serviceUrl, simulatorUrl, (name) => {
       const now = counter.snapshot().app;
       steps[name] = now.roundTrips - previous.roundTrips;
       previous = now;
+      msByStep[name] = round(performance.now() - stepStarted, 1);
+      stepStarted = performance.now();
     });
     // Klarna's authorization callback and order push reach the service a moment after the answers: they belong
     // to this flow, so the window stays open until the service has been quiet for a while.
@@ -392,6 +396,8 @@ async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
       roundTrips: end.roundTrips - start.roundTrips,
       statements: end.statements - start.statements,
       roundTripsByStep: steps,
+      // Through the counting proxy and one request at a time: for where the time goes, not for speed.
+      msByStep,
       klarnaCalls: body.calls.length,
       klarnaByKind,
     });
@@ -909,6 +915,11 @@ function print(report) {
     console.log(`Per whole checkout flow, service, ${flows.repetitions} in a row:`);
     console.log(`  first: ${f(flows.first)}`);
     console.log(`  last:  ${f(flows.last)}`);
+    console.log(
+      `  ms per step, last flow (through the counting proxy): ${Object.entries(flows.last.msByStep)
+        .map(([step, ms]) => `${step} ${ms}`)
+        .join(', ')}`,
+    );
     console.log(
       `  round trips ${flows.roundTrips.join(' ')}; Klarna calls ${flows.klarnaCalls.join(' ')}: ${flows.grows ? 'GROWS' : 'no growth'}`,
     );
