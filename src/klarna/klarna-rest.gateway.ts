@@ -1,7 +1,5 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { Injectable, Logger } from '@nestjs/common';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaApiError } from './klarna-api.error.js';
@@ -38,28 +36,51 @@ import type {
 
 const SERVICE_VERSION = '0.1.0';
 
-/** Klarna's REST API (Payments v1, Order Management v1) over axios with keep-alive and HTTP Basic. */
+/** An answer from Klarna: its status, headers (lower-case names) and body (parsed JSON, else the raw text). */
+interface KlarnaHttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  data: unknown;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * Klarna's REST API (Payments v1, Order Management v1) over undici (Node's own HTTP client, the one under `fetch`):
+ * keep-alive connections, HTTP Basic, a timeout per call, no redirects followed, and HTTP(S)_PROXY / NO_PROXY
+ * honoured. undici rather than axios: on a cart change the HTTP client was the largest piece of the service's own
+ * CPU (issue 14, bench/README.md).
+ */
 @Injectable()
-export class KlarnaRestGateway extends KlarnaGateway {
+export class KlarnaRestGateway extends KlarnaGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(KlarnaRestGateway.name);
-  private readonly http: AxiosInstance;
+  private readonly dispatcher: Dispatcher;
+  private readonly origin: string;
+  private readonly pathPrefix: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
 
   constructor(
     config: AppConfig,
     private readonly metrics: MetricsService,
   ) {
     super();
-    this.http = axios.create({
-      baseURL: config.klarna.apiUrl,
-      timeout: config.klarna.timeoutMs,
-      auth: { username: config.klarna.username ?? '', password: config.klarna.password ?? '' },
-      headers: { 'User-Agent': `klarna-checkout-bff/${SERVICE_VERSION} (node ${process.version})` },
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-      // Every status is an answer to map, not an exception thrown by axios.
-      validateStatus: () => true,
-      maxRedirects: 0,
-    });
+    const base = new URL(config.klarna.apiUrl);
+    this.origin = base.origin;
+    this.pathPrefix = base.pathname.replace(/\/+$/, '');
+    this.timeoutMs = config.klarna.timeoutMs;
+    const credentials = `${config.klarna.username ?? ''}:${config.klarna.password ?? ''}`;
+    this.headers = {
+      authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+      'user-agent': `klarna-checkout-bff/${SERVICE_VERSION} (node ${process.version})`,
+      accept: 'application/json',
+    };
+    this.dispatcher = new EnvHttpProxyAgent({ connections: 64 });
+  }
+
+  /** Last, after the requests and jobs that may still call Klarna have ended (see LifecycleService). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.dispatcher.close();
   }
 
   async createSession(request: KlarnaSessionRequest, idempotencyKey: string): Promise<CreatedKlarnaSession> {
@@ -292,16 +313,11 @@ export class KlarnaRestGateway extends KlarnaGateway {
     path: string,
     body?: unknown,
     idempotencyKey?: string,
-  ): Promise<AxiosResponse> {
+  ): Promise<KlarnaHttpResponse> {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const response = await this.http.request({
-        method,
-        url: path,
-        data: body,
-        headers: idempotencyKey ? { 'Klarna-Idempotency-Key': idempotencyKey } : undefined,
-      });
+      const response = await this.send(method, path, body, idempotencyKey);
       if (response.status >= 200 && response.status < 300) return response;
       outcome = response.status >= 500 ? 'server_error' : 'client_error';
       const error = response.data as { error_code?: string; error_messages?: string[]; correlation_id?: string };
@@ -315,7 +331,7 @@ export class KlarnaRestGateway extends KlarnaGateway {
       );
     } catch (error) {
       if (error instanceof KlarnaApiError) throw error;
-      const timedOut = error instanceof AxiosError && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT');
+      const timedOut = isTimeout(error);
       outcome = timedOut ? 'timeout' : 'network_error';
       // The raw reason can name hosts and addresses: it stays in a debug log and never reaches an answer.
       this.logger.debug({ event: 'klarna.call_failed', operation, reason: (error as Error)?.message });
@@ -331,6 +347,43 @@ export class KlarnaRestGateway extends KlarnaGateway {
       this.metrics.observeKlarnaCall(operation, outcome, (performance.now() - started) / 1000);
     }
   }
+
+  /** Any status is an answer to map (call() does), not an exception; a body that is not JSON stays text. */
+  private async send(
+    method: Method,
+    path: string,
+    body: unknown,
+    idempotencyKey: string | undefined,
+  ): Promise<KlarnaHttpResponse> {
+    const headers: Record<string, string> = { ...this.headers };
+    if (idempotencyKey) headers['klarna-idempotency-key'] = idempotencyKey;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.dispatcher.request({
+      origin: this.origin,
+      path: this.pathPrefix + path,
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, data: parseBody(text) };
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The call's own time limit (AbortSignal.timeout), or undici's for headers or body. */
+function isTimeout(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 function sessionToWire(request: KlarnaSessionRequest): Record<string, unknown> {
@@ -349,7 +402,7 @@ function omPath(orderId: string): string {
  * Klarna names what it created only in a header (Capture-Id, Refund-Id). A 201 without it is an answer we cannot
  * read: Klarna did it, so the call is repeated with the same idempotency key, which replays the same answer.
  */
-function requireHeader(operation: string, response: AxiosResponse, header: string): string {
+function requireHeader(operation: string, response: KlarnaHttpResponse, header: string): string {
   const value = response.headers[header] as unknown;
   if (typeof value === 'string' && value.length > 0) return value;
   throw new KlarnaApiError(
@@ -362,7 +415,7 @@ function requireHeader(operation: string, response: AxiosResponse, header: strin
   );
 }
 
-function correlationIdOf(response: AxiosResponse): string | undefined {
+function correlationIdOf(response: KlarnaHttpResponse): string | undefined {
   const header = response.headers['klarna-correlation-id'] ?? response.headers['correlation-id'];
   return typeof header === 'string' ? header : undefined;
 }
