@@ -323,6 +323,10 @@ export async function inCartChange<T>(
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client's connection errors are the borrower's to handle (pg-pool listens only while it is idle):
+  // a lost connection also fails the query in flight, and the client is then dropped instead of reused.
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
   try {
     // No such cart: the read finds none and `run` throws CART_NOT_FOUND.
     await beginCartChange(client, cartId);
@@ -333,6 +337,7 @@ export async function inCartChange<T>(
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
+    client.off('error', onError);
     if (!closedByShutdown.has(client)) client.release(broken);
   }
 }
