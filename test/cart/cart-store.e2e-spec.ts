@@ -67,6 +67,31 @@ describe('cart store', () => {
     }
   });
 
+  it('a connection lost while a change waits for Klarna answers 503 and the service keeps serving', async () => {
+    const { cart } = await createCartWithSession(http, [{ quantity: 1 }]);
+    await service.klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 1500 });
+    try {
+      const changed = http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 3 });
+      // The change holds its transaction (and the cart's lock) while Klarna answers: cut that connection.
+      const [backend] = await eventually(async () => {
+        const { rows } = await service.database.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'klarna-bff'
+             AND datname = current_database()`,
+        );
+        return rows.length > 0 ? rows : undefined;
+      });
+      await service.database.query('SELECT pg_terminate_backend($1)', [backend.pid]);
+      const answer = await changed;
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      await service.klarna.control('DELETE', '/faults');
+    }
+    const after = await http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 4 });
+    expect(after.status).toBe(200);
+    expect(after.body.items[0].quantity).toBe(4);
+  });
+
   it('reads a cart, its lines, session and newest authorization in one answer equal to the last change', async () => {
     const { cart } = await createCartWithSession(http);
     const changed = await addItem(http, cart.id, { unitPrice: 2_000 });
