@@ -10,8 +10,6 @@ const CART_COLUMNS = Prisma.sql`id, status, version, purchase_country, purchase_
 /** What the cart's shipping and discount choice write. */
 export type CheckoutChoice = Pick<CartRecord, 'shippingMethodId' | 'shippingLine' | 'discountCode' | 'discountLines'>;
 
-type NewItem = Omit<CartItemRecord, 'id' | 'position'>;
-
 interface CartRow {
   id: string;
   status: CartRecord['status'];
@@ -104,14 +102,6 @@ export class CartRepository {
     return row ? toCart(row) : null;
   }
 
-  /** Takes the cart's row lock and counts the change (version + 1) in one statement; null when absent. */
-  async lockForChange(tx: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
-    const [row] = await tx.$queryRaw<CartRow[]>`
-      UPDATE cart SET version = version + 1, updated_at = now() WHERE id = ${cartId}::uuid
-      RETURNING ${CART_COLUMNS}`;
-    return row ? toCart(row) : null;
-  }
-
   /** Counts a change the server made under the cart's lock (a re-pricing); returns the new version. */
   async bumpVersion(tx: PrismaTransaction, cartId: string): Promise<number> {
     const [row] = await tx.$queryRaw<{ version: number }[]>`
@@ -134,27 +124,19 @@ export class CartRepository {
     return rows.map(toItem);
   }
 
-  async addItem(tx: PrismaTransaction, cartId: string, item: NewItem, position: number): Promise<CartItemRecord> {
-    const [row] = await tx.$queryRaw<ItemRow[]>`
+  /** A new or changed line, whole (its id and position come from planLines). */
+  async writeItem(tx: PrismaTransaction, cartId: string, item: CartItemRecord): Promise<void> {
+    await tx.$executeRaw`
       INSERT INTO cart_item (id, cart_id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
                              sales_tax_rate, total_discount_amount, image_url, product_url, position)
-      VALUES (gen_random_uuid(), ${cartId}::uuid, ${item.reference}, ${item.name}, ${item.type}, ${item.quantity},
+      VALUES (${item.id}::uuid, ${cartId}::uuid, ${item.reference}, ${item.name}, ${item.type}, ${item.quantity},
               ${item.quantityUnit}, ${item.unitPrice}, ${item.taxRate}, ${item.salesTaxRate},
-              ${item.totalDiscountAmount}, ${item.imageUrl}, ${item.productUrl}, ${position})
-      RETURNING ${ITEM_COLUMNS}`;
-    return toItem(row);
-  }
-
-  async updateItem(tx: PrismaTransaction, itemId: string, item: NewItem): Promise<CartItemRecord> {
-    const [row] = await tx.$queryRaw<ItemRow[]>`
-      UPDATE cart_item SET reference = ${item.reference}, name = ${item.name}, type = ${item.type},
-        quantity = ${item.quantity}, quantity_unit = ${item.quantityUnit}, unit_price = ${item.unitPrice},
-        tax_rate = ${item.taxRate}, sales_tax_rate = ${item.salesTaxRate},
-        total_discount_amount = ${item.totalDiscountAmount},
-        image_url = ${item.imageUrl}, product_url = ${item.productUrl}
-      WHERE id = ${itemId}::uuid
-      RETURNING ${ITEM_COLUMNS}`;
-    return toItem(row);
+              ${item.totalDiscountAmount}, ${item.imageUrl}, ${item.productUrl}, ${item.position})
+      ON CONFLICT (id) DO UPDATE SET reference = excluded.reference, name = excluded.name, type = excluded.type,
+        quantity = excluded.quantity, quantity_unit = excluded.quantity_unit, unit_price = excluded.unit_price,
+        tax_rate = excluded.tax_rate, sales_tax_rate = excluded.sales_tax_rate,
+        total_discount_amount = excluded.total_discount_amount, image_url = excluded.image_url,
+        product_url = excluded.product_url`;
   }
 
   async removeItem(tx: PrismaTransaction, itemId: string): Promise<void> {

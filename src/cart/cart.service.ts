@@ -537,25 +537,20 @@ export class CartService {
     return prefetched ? new Map([...prefetched, ...fetched]) : fetched;
   }
 
-  /** Writes the difference between the cart's items and its priced lines; returns the items after it, in order. */
+  /**
+   * Writes the difference between the cart's items and its priced lines (planLines, as the hot path's one write
+   * does); returns the items after it, in order.
+   */
   private async writeLines(
     tx: PrismaTransaction,
     cartId: string,
     items: CartItemRecord[],
     lines: ReturnType<typeof priceLines>['lines'],
   ): Promise<CartItemRecord[]> {
-    const kept = new Set(lines.map((line) => line.id).filter((id): id is string => id !== undefined));
-    for (const item of items) if (!kept.has(item.id)) await this.carts.removeItem(tx, item.id);
-    let position = items.reduce((max, item) => Math.max(max, item.position), 0);
-    const written: CartItemRecord[] = [];
-    for (const line of lines) {
-      const fields = itemFieldsOf(line);
-      const existing = line.id === undefined ? undefined : items.find((item) => item.id === line.id);
-      if (!existing) written.push(await this.carts.addItem(tx, cartId, fields, ++position));
-      else if (sameItem(existing, fields)) written.push(existing);
-      else written.push(await this.carts.updateItem(tx, existing.id, fields));
-    }
-    return written;
+    const plan = planLines(items, lines);
+    for (const itemId of plan.removedItemIds) await this.carts.removeItem(tx, itemId);
+    for (const item of plan.writtenItems) await this.carts.writeItem(tx, cartId, item);
+    return plan.items;
   }
 }
 
