@@ -6,6 +6,7 @@ import {
   computeOrder,
   divideRounded,
   includedTax,
+  MAX_AMOUNT,
   toOrderLine,
   type CartLine,
 } from './order-lines.js';
@@ -139,5 +140,22 @@ describe('checkLine and checkOrder', () => {
         ),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('amount limits, at their edges', () => {
+  it('takes a line of exactly MAX_AMOUNT and refuses one minor unit more', () => {
+    expect(checkLine(line({ quantity: 1, unitPrice: MAX_AMOUNT }), 'SE')).toEqual([]);
+    expect(checkLine(line({ quantity: 1, unitPrice: MAX_AMOUNT + 1 }), 'SE')).toEqual([
+      expect.objectContaining({ field: 'unitPrice' }),
+    ]);
+  });
+
+  it('takes an order of exactly MAX_AMOUNT and 0, and refuses one minor unit beyond either', () => {
+    const totals = (orderAmount: number) => ({ lines: [], orderAmount, orderTaxAmount: 0 });
+    expect(checkOrder(totals(MAX_AMOUNT))).toEqual([]);
+    expect(checkOrder(totals(0))).toEqual([]);
+    expect(checkOrder(totals(MAX_AMOUNT + 1))).toEqual([expect.objectContaining({ field: 'items' })]);
+    expect(checkOrder(totals(-1))).toEqual([expect.objectContaining({ field: 'items' })]);
   });
 });

@@ -40,3 +40,13 @@ describe('sameOrderContent (read-back after a push of unknown outcome)', () => {
     expect(sameOrderContent({ ...held, ...change }, cart)).toBe(false);
   });
 });
+
+describe('sameOrderContent with several lines', () => {
+  it('sees a difference in any one line, not only when all differ', () => {
+    const second = { ...line, reference: 'SKU-2', name: 'Sock' };
+    const twoLines = { ...cart, orderAmount: 40_000, orderTaxAmount: 8000, orderLines: [line, second] };
+    const held = { status: 'incomplete', orderAmount: 40_000, orderTaxAmount: 8000, orderLines: [line, second] };
+    expect(sameOrderContent(held, twoLines)).toBe(true);
+    expect(sameOrderContent({ ...held, orderLines: [line, { ...second, name: 'Socks' }] }, twoLines)).toBe(false);
+  });
+});

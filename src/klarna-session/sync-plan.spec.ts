@@ -57,3 +57,22 @@ describe('planSync', () => {
     expect(planSync(session(), cart({ lineCount: 0 }), now)).toEqual({ kind: 'hold', reason: 'cart_empty' });
   });
 });
+
+describe('planSync: when the session must be replaced', () => {
+  it('recreates a completed session (an order closed it), even with the same payload', () => {
+    expect(planSync(session({ status: 'completed' }), cart({ payloadHash: 'abc' }), now)).toEqual({
+      kind: 'recreate',
+      reason: 'completed',
+    });
+  });
+
+  it.each([
+    ['country', { purchaseCountry: 'NO' }],
+    ['currency', { purchaseCurrency: 'EUR' }],
+  ])('recreates the session when the %s changes (Klarna refuses that update)', (_what, market) => {
+    expect(planSync(session(), cart({ ...market, payloadHash: 'abc' }), now)).toEqual({
+      kind: 'recreate',
+      reason: 'market_changed',
+    });
+  });
+});
