@@ -21,7 +21,9 @@ import Fastify from 'fastify';
 import pg from 'pg';
 
 // The service's own statements, from the build: the baseline cannot drift from them.
-const { CART_STORE_SQL: SQL } = await import(new URL('../dist/cart/cart-store.js', import.meta.url).href);
+const { CART_STORE_SQL: SQL, writeParameters } = await import(
+  new URL('../dist/cart/cart-store.sql.js', import.meta.url).href
+);
 
 /** Klarna's order-line arithmetic (src/cart/order-lines.ts), SE-style tax-inclusive markets only. */
 function computeOrder(cart, items) {
@@ -101,24 +103,6 @@ function cartView(cart, order, items, klarna) {
     orderTaxAmount: order.orderTaxAmount,
     customer: cart.customer,
     klarna,
-  };
-}
-
-function itemColumns(item) {
-  return {
-    id: item.id,
-    reference: item.reference,
-    name: item.name,
-    type: item.type,
-    quantity: item.quantity,
-    quantity_unit: item.quantityUnit,
-    unit_price: item.unitPrice,
-    tax_rate: item.taxRate,
-    sales_tax_rate: item.salesTaxRate,
-    total_discount_amount: item.totalDiscountAmount,
-    image_url: item.imageUrl,
-    product_url: item.productUrl,
-    position: item.position,
   };
 }
 
@@ -235,25 +219,22 @@ export async function startBaseline(options) {
         } = await client.query({
           name: 'cart.write',
           text: SQL.write,
-          values: [
+          values: writeParameters({
             cartId,
-            [],
-            JSON.stringify([itemColumns(item)]),
-            true,
-            cart.purchase_country,
-            cart.purchase_currency,
-            cart.locale,
-            cart.customer === null ? null : JSON.stringify(cart.customer),
-            cart.shipping_method_id,
-            cart.shipping_line === null ? null : JSON.stringify(cart.shipping_line),
-            cart.discount_code,
-            JSON.stringify(cart.discount_lines),
-            session?.id ?? null,
-            pushed,
-            version,
-            hash,
-            correlationId,
-          ],
+            removedItemIds: [],
+            writtenItems: [item],
+            cart: {
+              purchaseCountry: cart.purchase_country,
+              purchaseCurrency: cart.purchase_currency,
+              locale: cart.locale,
+              customer: cart.customer,
+              shippingMethodId: cart.shipping_method_id,
+              shippingLine: cart.shipping_line,
+              discountCode: cart.discount_code,
+              discountLines: cart.discount_lines,
+            },
+            session: session && { sessionRowId: session.id, pushed, version, payloadHash: hash, correlationId },
+          }),
         });
         if (session) {
           const reauthorize = pushed && (written.staled > 0 || written.latest_status === 'stale');

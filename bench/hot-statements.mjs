@@ -1,9 +1,11 @@
 /**
- * The cart's hot statements (src/cart/cart-store.ts, from the build) with their parameters for one cart, for
+ * The cart's hot statements (src/cart/cart-store.sql.ts, from the build) with their parameters for one cart, for
  * bench/explain.mjs. The change's lock is sent as a simple query with the id as a literal; here it is the same
  * statement with a parameter.
  */
-const { CART_STORE_SQL } = await import(new URL('../dist/cart/cart-store.js', import.meta.url).href);
+const { CART_STORE_SQL, writeParameters } = await import(
+  new URL('../dist/cart/cart-store.sql.js', import.meta.url).href
+);
 
 export const HOT_STATEMENTS = [
   { name: 'cart read (GET /carts/:id)', sql: CART_STORE_SQL.read, params: ({ cart }) => [cart.id] },
@@ -20,24 +22,42 @@ export const HOT_STATEMENTS = [
   {
     name: 'change 3: write (one item, the cart, the session)',
     sql: CART_STORE_SQL.write,
-    params: ({ cart, items, session }) => [
-      cart.id,
-      [],
-      JSON.stringify(items.slice(0, 1).map((item) => ({ ...item, quantity: item.quantity + 1 }))),
-      true,
-      cart.purchase_country,
-      cart.purchase_currency,
-      cart.locale,
-      cart.customer === null ? null : JSON.stringify(cart.customer),
-      cart.shipping_method_id,
-      cart.shipping_line === null ? null : JSON.stringify(cart.shipping_line),
-      cart.discount_code,
-      JSON.stringify(cart.discount_lines),
-      session?.id ?? null,
-      true,
-      cart.version + 1,
-      'explain',
-      null,
-    ],
+    params: ({ cart, items, session }) =>
+      writeParameters({
+        cartId: cart.id,
+        removedItemIds: [],
+        writtenItems: items.slice(0, 1).map((item) => ({
+          id: item.id,
+          reference: item.reference,
+          name: item.name,
+          type: item.type,
+          quantity: item.quantity + 1,
+          quantityUnit: item.quantity_unit,
+          unitPrice: item.unit_price,
+          taxRate: item.tax_rate,
+          salesTaxRate: item.sales_tax_rate,
+          totalDiscountAmount: item.total_discount_amount,
+          imageUrl: item.image_url,
+          productUrl: item.product_url,
+          position: item.position,
+        })),
+        cart: {
+          purchaseCountry: cart.purchase_country,
+          purchaseCurrency: cart.purchase_currency,
+          locale: cart.locale,
+          customer: cart.customer,
+          shippingMethodId: cart.shipping_method_id,
+          shippingLine: cart.shipping_line,
+          discountCode: cart.discount_code,
+          discountLines: cart.discount_lines,
+        },
+        session: session && {
+          sessionRowId: session.id,
+          pushed: true,
+          version: cart.version + 1,
+          payloadHash: 'explain',
+          correlationId: null,
+        },
+      }),
   },
 ];

@@ -10,7 +10,7 @@ const CART_COLUMNS = Prisma.sql`id, status, version, purchase_country, purchase_
 /** What the cart's shipping and discount choice write. */
 export type CheckoutChoice = Pick<CartRecord, 'shippingMethodId' | 'shippingLine' | 'discountCode' | 'discountLines'>;
 
-interface CartRow {
+export interface CartRow {
   id: string;
   status: CartRecord['status'];
   version: number;
@@ -24,7 +24,7 @@ interface CartRow {
   discount_lines: AddedLine[];
 }
 
-const toCart = (row: CartRow): CartRecord => ({
+export const toCart = (row: CartRow): CartRecord => ({
   id: row.id,
   status: row.status,
   version: row.version,
