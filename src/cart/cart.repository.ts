@@ -102,68 +102,14 @@ export class CartRepository {
     return row ? toCart(row) : null;
   }
 
-  /** Counts a change the server made under the cart's lock (a re-pricing); returns the new version. */
-  async bumpVersion(tx: PrismaTransaction, cartId: string): Promise<number> {
-    const [row] = await tx.$queryRaw<{ version: number }[]>`
-      UPDATE cart SET version = version + 1, updated_at = now() WHERE id = ${cartId}::uuid RETURNING version`;
-    return row.version;
-  }
-
-  /** Takes the cart's row lock without changing it (pushes and orders serialise on it). */
-  async lock(tx: PrismaTransaction, cartId: string): Promise<CartRecord | null> {
-    const [row] = await tx.$queryRaw<CartRow[]>`
-      SELECT ${CART_COLUMNS} FROM cart WHERE id = ${cartId}::uuid FOR UPDATE`;
-    return row ? toCart(row) : null;
-  }
-
-  // The line queries are plain SQL: they run on every cart change, and Prisma's query engine costs more CPU
-  // than the statement itself (see the Performance section of the README).
   async items(db: PrismaTransaction, cartId: string): Promise<CartItemRecord[]> {
     const rows = await db.$queryRaw<ItemRow[]>`
       SELECT ${ITEM_COLUMNS} FROM cart_item WHERE cart_id = ${cartId}::uuid ORDER BY position`;
     return rows.map(toItem);
   }
 
-  /** A new or changed line, whole (its id and position come from planLines). */
-  async writeItem(tx: PrismaTransaction, cartId: string, item: CartItemRecord): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO cart_item (id, cart_id, reference, name, type, quantity, quantity_unit, unit_price, tax_rate,
-                             sales_tax_rate, total_discount_amount, image_url, product_url, position)
-      VALUES (${item.id}::uuid, ${cartId}::uuid, ${item.reference}, ${item.name}, ${item.type}, ${item.quantity},
-              ${item.quantityUnit}, ${item.unitPrice}, ${item.taxRate}, ${item.salesTaxRate},
-              ${item.totalDiscountAmount}, ${item.imageUrl}, ${item.productUrl}, ${item.position})
-      ON CONFLICT (id) DO UPDATE SET reference = excluded.reference, name = excluded.name, type = excluded.type,
-        quantity = excluded.quantity, quantity_unit = excluded.quantity_unit, unit_price = excluded.unit_price,
-        tax_rate = excluded.tax_rate, sales_tax_rate = excluded.sales_tax_rate,
-        total_discount_amount = excluded.total_discount_amount, image_url = excluded.image_url,
-        product_url = excluded.product_url`;
-  }
-
-  async removeItem(tx: PrismaTransaction, itemId: string): Promise<void> {
-    await tx.$executeRaw`DELETE FROM cart_item WHERE id = ${itemId}::uuid`;
-  }
-
-  async updateCart(
-    tx: PrismaTransaction,
-    cartId: string,
-    changes: Partial<Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale' | 'status'>> & {
-      customer?: CustomerData;
-    },
-  ): Promise<void> {
-    const { customer, ...rest } = changes;
-    await tx.cart.update({
-      where: { id: cartId },
-      data: { ...rest, ...(customer ? { customer: customer as Prisma.InputJsonValue } : {}) },
-    });
-  }
-
-  /** Writes the cart's shipping method, discount code and the lines they were priced at. */
-  async writeCheckoutChoice(tx: PrismaTransaction, cartId: string, choice: CheckoutChoice): Promise<void> {
-    await tx.$executeRaw`
-      UPDATE cart SET shipping_method_id = ${choice.shippingMethodId},
-        shipping_line = ${choice.shippingLine === null ? null : JSON.stringify(choice.shippingLine)}::jsonb,
-        discount_code = ${choice.discountCode}, discount_lines = ${JSON.stringify(choice.discountLines)}::jsonb,
-        updated_at = now()
-      WHERE id = ${cartId}::uuid`;
+  /** The cart's place in checkout; its content changes only through the store's write (cart-store.ts). */
+  async setStatus(tx: PrismaTransaction, cartId: string, status: CartRecord['status']): Promise<void> {
+    await tx.cart.update({ where: { id: cartId }, data: { status } });
   }
 }

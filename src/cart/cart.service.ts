@@ -224,7 +224,7 @@ export class CartService {
       const { cart, sessionCart } = await this.repricedUnderLock(tx, cartId, prefetched);
       assertChangeable(cart);
       const result = await this.klarnaSessions.openSession(tx, sessionCart, intent);
-      if (cart.status === 'open') await this.carts.updateCart(tx, cartId, { status: 'checkout' });
+      if (cart.status === 'open') await this.carts.setStatus(tx, cartId, 'checkout');
       return result;
     }, this.transactionOptions);
     // A new session expires the authorizations of the one it replaced: Klarna should release them.
@@ -271,12 +271,13 @@ export class CartService {
    * transaction, the cart loses the code, is re-priced without it and pushed to Klarna; the shopper reauthorizes.
    */
   async dropDiscountCode(tx: PrismaTransaction, cartId: string): Promise<CartNotice[]> {
-    const locked = await this.carts.lock(tx, cartId);
-    if (!locked?.discountCode) return [];
-    const items = await this.carts.items(tx, cartId);
-    const choice = await this.priceChoice(tx, { ...locked, discountCode: null }, items);
-    const cart = { ...locked, ...choice.choice, version: await this.carts.bumpVersion(tx, cartId) };
-    await this.carts.writeCheckoutChoice(tx, cartId, choice.choice);
+    const read = await this.lockedRead(tx, cartId);
+    const locked = read?.cart;
+    if (!read || !locked?.discountCode) return [];
+    const { items } = read;
+    const choice = await this.priceChoice(tx, { ...locked, discountCode: null }, items, undefined, preReadOf(read));
+    const cart = { ...locked, ...choice.choice, version: locked.version + 1 };
+    await writeCartChange(tx, { cartId, removedItemIds: [], writtenItems: [], cart, session: undefined });
     await this.klarnaSessions.syncCart(tx, sessionCart(cart, totalsOf(cart, items)));
     return [
       { code: 'DISCOUNT_CODE_REMOVED', discountCode: locked.discountCode, reason: 'exhausted' },
@@ -286,16 +287,16 @@ export class CartService {
 
   /** An order is being placed: the cart refuses every change (ORDER_IN_PROGRESS) until the outcome is known. */
   async beginPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
-    await this.carts.updateCart(tx, cartId, { status: 'placing' });
+    await this.carts.setStatus(tx, cartId, 'placing');
   }
 
   /** Klarna refused the order: the shopper may change the cart and authorize again. */
   async endFailedPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
-    await this.carts.updateCart(tx, cartId, { status: 'checkout' });
+    await this.carts.setStatus(tx, cartId, 'checkout');
   }
 
   async markOrdered(tx: PrismaTransaction, cartId: string): Promise<void> {
-    await this.carts.updateCart(tx, cartId, { status: 'ordered' });
+    await this.carts.setStatus(tx, cartId, 'ordered');
   }
 
   /**
@@ -344,7 +345,7 @@ export class CartService {
     const { cart: locked, items } = read;
     const unchanged = { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };
     if (locked.status === 'ordered' || locked.status === 'placing') return unchanged;
-    let written = items;
+    let plan: ReturnType<typeof planLines> = { items, removedItemIds: [], writtenItems: [] };
     let lineChanges: LineChange[] = [];
     if (items.length > 0) {
       const priced = await this.price(
@@ -361,16 +362,17 @@ export class CartService {
         previousPrices(items),
       );
       if (changes.length > 0) {
-        written = await this.writeLines(tx, cartId, items, lines);
+        plan = planLines(items, lines);
         lineChanges = changes;
       }
     }
-    const { choice, removed } = await this.priceChoice(tx, locked, written, undefined, preReadOf(read));
+    const { choice, removed } = await this.priceChoice(tx, locked, plan.items, undefined, preReadOf(read));
     const choiceChanges = [...removed, ...choiceChangesOf(locked, choice)];
     if (lineChanges.length === 0 && choiceChanges.length === 0) return unchanged;
-    const cart = { ...locked, ...choice, version: await this.carts.bumpVersion(tx, cartId) };
-    if (!sameChoice(locked, choice)) await this.carts.writeCheckoutChoice(tx, cartId, choice);
-    const totals = totalsOf(cart, written);
+    const cart = { ...locked, ...choice, version: locked.version + 1 };
+    const { removedItemIds, writtenItems } = plan;
+    await writeCartChange(tx, { cartId, removedItemIds, writtenItems, cart, session: undefined });
+    const totals = totalsOf(cart, plan.items);
     await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
     return { cart, sessionCart: sessionCart(cart, totals), changes: [...lineChanges.map(noticeOf), ...choiceChanges] };
   }
@@ -535,22 +537,6 @@ export class CartService {
     if (prefetched && missing.length === 0) return prefetched;
     const fetched = await this.catalog.priceItems(market, missing, tx);
     return prefetched ? new Map([...prefetched, ...fetched]) : fetched;
-  }
-
-  /**
-   * Writes the difference between the cart's items and its priced lines (planLines, as the hot path's one write
-   * does); returns the items after it, in order.
-   */
-  private async writeLines(
-    tx: PrismaTransaction,
-    cartId: string,
-    items: CartItemRecord[],
-    lines: ReturnType<typeof priceLines>['lines'],
-  ): Promise<CartItemRecord[]> {
-    const plan = planLines(items, lines);
-    for (const itemId of plan.removedItemIds) await this.carts.removeItem(tx, itemId);
-    for (const item of plan.writtenItems) await this.carts.writeItem(tx, cartId, item);
-    return plan.items;
   }
 }
 
