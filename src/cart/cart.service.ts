@@ -59,6 +59,16 @@ type Change = (cart: CartRecord, items: CartItemRecord[]) => Wanted;
  * What the change's one read already holds: the shipping method and discount code it found, and the market it
  * priced them in. Anything else (not found, another market) is read again: a miss costs a statement, never a guess.
  */
+/**
+ * The cart under its row lock, with its Klarna order content and the read it came from: a placement re-prices from
+ * that same read instead of locking and reading again within its transaction.
+ */
+export interface LockedCheckout {
+  cart: CartRecord;
+  sessionCart: SessionCart;
+  read: ChangeSnapshot;
+}
+
 interface PreRead extends Pick<ChangeSnapshot, 'shippingMethod' | 'discountCode'> {
   market: string;
 }
@@ -245,13 +255,15 @@ export class CartService {
    * For the order module, inside its transaction: takes the cart's row lock and returns the cart with its
    * Klarna order content, computed from our database (never from a request body).
    */
-  async lockForCheckout(
-    tx: PrismaTransaction,
-    cartId: string,
-  ): Promise<{ cart: CartRecord; sessionCart: SessionCart }> {
+  async lockForCheckout(tx: PrismaTransaction, cartId: string): Promise<LockedCheckout> {
     const locked = await this.lockedSnapshot(tx, cartId);
     if (!locked) throw cartNotFound(cartId);
     return locked;
+  }
+
+  /** Only the cart's row lock, for a caller that reads nothing of the cart (Klarna's authorization callback). */
+  async lockOnly(tx: PrismaTransaction, cartId: string): Promise<void> {
+    if (!(await lockCart(tx, cartId))) throw cartNotFound(cartId);
   }
 
   /**
@@ -261,9 +273,9 @@ export class CartService {
    */
   async repriceForCheckout(
     tx: PrismaTransaction,
-    cartId: string,
+    locked: LockedCheckout,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart; changes: CartNotice[] }> {
-    return this.repricedUnderLock(tx, cartId);
+    return this.repricedUnderLock(tx, locked.cart.id, undefined, locked.read);
   }
 
   /**
@@ -312,12 +324,9 @@ export class CartService {
   }
 
   /** The cart under its row lock with its Klarna order content; null when there is no such cart. */
-  private async lockedSnapshot(
-    tx: PrismaTransaction,
-    cartId: string,
-  ): Promise<{ cart: CartRecord; sessionCart: SessionCart } | null> {
+  private async lockedSnapshot(tx: PrismaTransaction, cartId: string): Promise<LockedCheckout | null> {
     const read = await this.lockedRead(tx, cartId);
-    return read && { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)) };
+    return read && { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)), read };
   }
 
   /** The cart's row lock, then everything it is priced from in one statement (src/cart/cart-store.ts). */
@@ -339,8 +348,9 @@ export class CartService {
     tx: PrismaTransaction,
     cartId: string,
     prefetched?: PricedItems,
+    alreadyLocked?: ChangeSnapshot,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart; changes: CartNotice[] }> {
-    const read = await this.lockedRead(tx, cartId);
+    const read = alreadyLocked ?? (await this.lockedRead(tx, cartId));
     if (!read) throw cartNotFound(cartId);
     const { cart: locked, items } = read;
     const unchanged = { cart: locked, sessionCart: sessionCart(locked, totalsOf(locked, items)), changes: [] };

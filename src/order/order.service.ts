@@ -121,7 +121,7 @@ export class OrderService {
   /** Records a callback's authorization now and schedules its placement after the grace period. */
   async acceptAuthorizationCallback(cartId: string, sessionId: string, authorizationToken: string): Promise<boolean> {
     const accepted = await this.prisma.$transaction(async (tx) => {
-      await this.carts.lockForCheckout(tx, cartId);
+      await this.carts.lockOnly(tx, cartId);
       if ((await this.klarnaSessions.sessionIdOf(tx, cartId)) !== sessionId) return false;
       // Also for an ordered cart: the placement job then releases this second authorization at Klarna.
       await this.klarnaSessions.recordAuthorization(tx, cartId, authorizationToken, 'callback', false);
@@ -404,7 +404,8 @@ export class OrderService {
     cartId: string,
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<Phase1> {
-    const { cart } = await this.carts.lockForCheckout(tx, cartId);
+    const locked = await this.carts.lockForCheckout(tx, cartId);
+    const { cart } = locked;
     const existing = await this.orders.findLiveByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
@@ -449,7 +450,8 @@ export class OrderService {
     }
     // An order is never placed at a price the catalog no longer holds: a moved price is written (and pushed to
     // Klarna) with this transaction, and the shopper reauthorizes.
-    const repriced = await this.carts.repriceForCheckout(tx, cartId);
+    // Nothing written above touches what the cart is priced from, so the locked read still holds.
+    const repriced = await this.carts.repriceForCheckout(tx, locked);
     if (repriced.changes.length > 0) {
       this.logger.log({ event: 'order.cart_changed', cartId, changes: repriced.changes.length });
       return { kind: 'refused', error: new CartChangedError(repriced.changes) };
@@ -542,17 +544,21 @@ export class OrderService {
       if (current.placementOutcomeUnknown) return this.resolveBySession(current, authorization, error);
       return this.refused(current, error);
     }
-    return { kind: 'placed', order: await this.recordPlaced(order, placed) };
+    return { kind: 'placed', order: await this.recordPlaced(order, placed, authorization) };
   }
 
   /**
    * Klarna made the order: record it. When that write fails, Klarna's order id is logged and kept for ops, and the
    * caller's retry (create order again with the same key) gets the same order and writes it again.
    */
-  private async recordPlaced(order: OrderRecord, placed: PlacedKlarnaOrder): Promise<OrderRecord> {
+  private async recordPlaced(
+    order: OrderRecord,
+    placed: PlacedKlarnaOrder,
+    authorization: KlarnaAuthorization,
+  ): Promise<OrderRecord> {
     try {
       return await this.prisma.$transaction(async (tx) => {
-        await this.finishPlacement(tx, order, placed);
+        await this.finishPlacement(tx, order, placed, authorization);
         return (await this.orders.findById(tx, order.id)) ?? order;
       }, this.transactionOptions);
     } catch (error) {
@@ -650,6 +656,7 @@ export class OrderService {
     tx: PrismaTransaction,
     order: OrderRecord,
     placed: { orderId: string; fraudStatus: string; redirectUrl?: string | null; correlationId?: string },
+    placedWith?: KlarnaAuthorization,
   ): Promise<void> {
     const completed = await this.orders.completePlacement(tx, order.id, {
       klarnaOrderId: placed.orderId,
@@ -660,9 +667,11 @@ export class OrderService {
     if (!completed) return;
     await this.orders.resolveUnmatched(tx, placed.orderId);
     await this.carts.markOrdered(tx, order.cartId);
-    const authorization = order.authorizationId
-      ? await this.klarnaSessions.findAuthorizationById(tx, order.authorizationId)
-      : null;
+    // Only its ids are used, and they never change: the placement's own copy saves a read.
+    let authorization = placedWith?.id === order.authorizationId ? placedWith : null;
+    if (!authorization && order.authorizationId) {
+      authorization = await this.klarnaSessions.findAuthorizationById(tx, order.authorizationId);
+    }
     if (authorization) await this.klarnaSessions.completeCheckout(tx, authorization);
     this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
   }
