@@ -50,7 +50,8 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
   guardRequestInput(fastify, [CATALOG_IMPORT_ROUTE]);
   registerHttpMetrics(fastify, app.get(MetricsService));
 
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  // Built on the first request for it: the document is a few megabytes the service need not hold until then.
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   await app.init();
   return app;
 }
