@@ -12,8 +12,9 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
-# Two malloc arenas instead of one per thread: a smaller resident set for the same speed (issue 14).
-ENV MALLOC_ARENA_MAX=2
+# Two malloc arenas instead of one per thread, and allocations of 128 KB and more in their own mappings (given back
+# when freed, instead of left as holes in the heap): a smaller resident set for the same speed (issue 14).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
