@@ -369,7 +369,8 @@ export class KlarnaSessionService {
 
   /**
    * Records an authorization token for the cart's live session (idempotent per token). It is bound to that
-   * session and to the cart version the session held: what the shopper's widget authorized.
+   * session and to the cart version the session held: what the shopper's widget authorized. `lockedSession`: the
+   * cart's live session as the caller read it under the cart's lock in this transaction (not read again).
    */
   async recordAuthorization(
     tx: PrismaTransaction,
@@ -377,6 +378,7 @@ export class KlarnaSessionService {
     authorizationToken: string,
     source: 'storefront' | 'callback',
     heldForReview: boolean,
+    lockedSession?: KlarnaSession | null,
   ): Promise<KlarnaAuthorization> {
     const known = await this.sessions.findAuthorization(tx, authorizationToken);
     if (known) {
@@ -388,7 +390,7 @@ export class KlarnaSessionService {
       }
       return known;
     }
-    const session = await this.sessions.findByCart(tx, cartId);
+    const session = lockedSession === undefined ? await this.sessions.findByCart(tx, cartId) : lockedSession;
     if (!session) throw new NotFoundError('NO_KLARNA_SESSION', `Cart ${cartId} has no Klarna session`);
     await this.sessions.supersedeActiveAuthorizations(tx, cartId);
     return this.sessions.createAuthorization(tx, {
@@ -425,16 +427,17 @@ export class KlarnaSessionService {
   /**
    * Why an authorization cannot become an order for this cart version now, or undefined when it can:
    * the session it came from must be the live one, known to hold exactly this cart, and the authorization
-   * must be the live one for it.
+   * must be the live one for it. `lockedSession` as for recordAuthorization.
    */
   async placementBlocker(
     db: PrismaTransaction,
     cart: { id: string; version: number },
     authorization: KlarnaAuthorization,
+    lockedSession?: KlarnaSession | null,
   ): Promise<'stale' | 'expired' | 'out_of_sync' | undefined> {
     if (authorization.status === 'expired' || authorization.expiresAt.getTime() <= Date.now()) return 'expired';
     if (authorization.status !== 'active') return 'stale';
-    const session = await this.sessions.findByCart(db, cart.id);
+    const session = lockedSession === undefined ? await this.sessions.findByCart(db, cart.id) : lockedSession;
     if (!session || session.id !== authorization.klarnaSessionId) return 'stale';
     if (session.syncedVersion !== cart.version || session.lastSyncError !== null || session.pushOutcomeUnknown) {
       return 'out_of_sync';
@@ -457,11 +460,6 @@ export class KlarnaSessionService {
   async completeCheckout(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<void> {
     await this.sessions.markCompleted(db, authorization.klarnaSessionId);
     await this.sessions.updateAuthorization(db, authorization.id, { status: 'consumed' });
-  }
-
-  /** The current session id of a cart: the authorization callback must name it. */
-  async sessionIdOf(db: PrismaTransaction, cartId: string): Promise<string | undefined> {
-    return (await this.sessions.findByCart(db, cartId))?.sessionId;
   }
 
   /** The cart's live session (a customer token needs one opened with intent tokenize or buy_and_tokenize). */

@@ -122,9 +122,10 @@ export class OrderService {
   async acceptAuthorizationCallback(cartId: string, sessionId: string, authorizationToken: string): Promise<boolean> {
     const accepted = await this.prisma.$transaction(async (tx) => {
       await this.carts.lockOnly(tx, cartId);
-      if ((await this.klarnaSessions.sessionIdOf(tx, cartId)) !== sessionId) return false;
+      const session = await this.klarnaSessions.liveSession(tx, cartId);
+      if (session?.sessionId !== sessionId) return false;
       // Also for an ordered cart: the placement job then releases this second authorization at Klarna.
-      await this.klarnaSessions.recordAuthorization(tx, cartId, authorizationToken, 'callback', false);
+      await this.klarnaSessions.recordAuthorization(tx, cartId, authorizationToken, 'callback', false, session);
       return true;
     }, this.transactionOptions);
     if (accepted) {
@@ -422,12 +423,15 @@ export class OrderService {
         return { kind: 'skipped', reason: 'tokenize_only' };
       }
     }
+    // Nothing in this transaction writes the session: the one read under the lock is still the live one.
+    const lockedSession = locked.read.session;
     const authorization = await this.klarnaSessions.recordAuthorization(
       tx,
       cartId,
       request.token,
       request.source,
       !request.finalize,
+      lockedSession,
     );
     if (existing) {
       return existing.authorizationId === authorization.id
@@ -435,7 +439,7 @@ export class OrderService {
         : { kind: 'already_ordered', authorization, source: request.source };
     }
     if (!request.finalize) return { kind: 'authorized' };
-    const blocker = await this.klarnaSessions.placementBlocker(tx, cart, authorization);
+    const blocker = await this.klarnaSessions.placementBlocker(tx, cart, authorization, lockedSession);
     if (blocker === 'expired') {
       return {
         kind: 'refused',
