@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
+import { preparedStatementNames } from './statement-names.js';
 
 export interface PoolStats {
   size: number;
@@ -35,7 +36,9 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       statement_timeout: config.databaseStatementTimeoutMs,
       application_name: 'klarna-bff',
     });
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    // The adapter hands the name to node-postgres, for which no name (undefined) means an unnamed statement.
+    const statementNameGenerator = preparedStatementNames() as (query: { sql: string; args: unknown[] }) => string;
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true, statementNameGenerator }) });
     this.pool = pool;
     pool.on('acquire', (client) => this.checkedOut.add(client));
     pool.on('release', (_error, client) => this.checkedOut.delete(client));
