@@ -238,7 +238,7 @@ export class CartService {
       return result;
     }, this.transactionOptions);
     // A new session expires the authorizations of the one it replaced: Klarna should release them.
-    if (opened.created) await this.klarnaSessions.scheduleRelease(cartId);
+    if (opened.replaced) await this.klarnaSessions.scheduleRelease(cartId);
     return opened;
   }
 

@@ -150,12 +150,15 @@ export class KlarnaSessionService {
     await this.syncCart(tx, cart, 'throw');
   }
 
-  /** POST /carts/:id/klarna-session: the live session, or a new one (also when the wanted intent differs). */
+  /**
+   * POST /carts/:id/klarna-session: the live session, or a new one (also when the wanted intent differs).
+   * `replaced`: a new session took the place of a live one, whose authorizations Klarna should now release.
+   */
   async openSession(
     tx: PrismaTransaction,
     cart: SessionCart,
     intent: KlarnaSessionIntent,
-  ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
+  ): Promise<{ created: boolean; replaced: boolean; session: KlarnaSessionAnswer }> {
     const existing = await this.sessions.findByCart(tx, cart.id);
     if (
       existing &&
@@ -167,14 +170,15 @@ export class KlarnaSessionService {
         await this.syncCart(tx, cart);
       }
       const current = (await this.sessions.findByCart(tx, cart.id)) ?? existing;
-      return { created: current.sessionId !== existing.sessionId, session: sessionAnswer(current) };
+      const created = current.sessionId !== existing.sessionId;
+      return { created, replaced: created, session: sessionAnswer(current) };
     }
     if (cart.orderData.orderLines.length === 0) {
       throw new ConflictError('CART_EMPTY', 'Add at least one item before starting a Klarna session');
     }
     try {
       const saved = await this.createSession(tx, cart, payloadHash(cart.orderData), existing, intent);
-      return { created: true, session: sessionAnswer(saved) };
+      return { created: true, replaced: existing !== null, session: sessionAnswer(saved) };
     } catch (error) {
       throw this.asDomainError(error, cart.id);
     }
@@ -274,7 +278,9 @@ export class KlarnaSessionService {
       syncedPayloadHash: hash,
       lastCorrelationId: created.correlationId ?? null,
     });
-    await this.sessions.expireAuthorizations(tx, cart.id);
+    // An authorization is recorded only against the live session, and a replacement expires them all: a cart
+    // without a live session has none to expire.
+    if (replaced) await this.sessions.expireAuthorizations(tx, cart.id);
     this.logger.log({ event: 'klarna_session.created', cartId: cart.id, sessionId: created.sessionId });
     return saved;
   }

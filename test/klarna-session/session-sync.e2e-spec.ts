@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type pg from 'pg';
 import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
+import { RELEASE_AUTHORIZATIONS_JOB } from '../../src/klarna-session/klarna-session.service.js';
+import { jobsOf } from '../support/jobs.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 
 const ops = { authorization: `Bearer ${OPS_API_KEY}` };
@@ -213,6 +215,29 @@ describe('cart and Klarna session stay in sync', () => {
     const order = await http.post(`/carts/${cart.id}/order`);
     expect(order.status).toBe(409);
     expect(order.body).toMatchObject({ code: 'REAUTHORIZATION_REQUIRED' });
+  });
+
+  it('releases the authorizations of a session a new one replaced; a first session has none to release', async () => {
+    const { cart, session } = await createCartWithSession(http);
+    const releasesOfCart = async () =>
+      (await jobsOf(service, RELEASE_AUTHORIZATIONS_JOB)).filter((job) => job.data.cartId === cart.id);
+    expect(await releasesOfCart()).toEqual([]);
+    const token = await service.klarna.authorize(session.sessionId);
+    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+      finalize: false,
+    });
+    expect(held.status).toBe(201);
+    const replaced = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`, {
+      intent: 'buy_and_tokenize',
+    });
+    expect(replaced.status).toBe(201);
+    expect(replaced.body.sessionId).not.toBe(session.sessionId);
+    await eventually(async () =>
+      (await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${token}`))
+        ? true
+        : undefined,
+    );
   });
 
   it('keeps the change when Klarna fails, and a background retry brings the session up to date', async () => {
