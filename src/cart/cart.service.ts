@@ -56,10 +56,6 @@ interface Wanted {
 type Change = (cart: CartRecord, items: CartItemRecord[]) => Wanted;
 
 /**
- * What the change's one read already holds: the shipping method and discount code it found, and the market it
- * priced them in. Anything else (not found, another market) is read again: a miss costs a statement, never a guess.
- */
-/**
  * The cart under its row lock, with its Klarna order content and the read it came from: a placement re-prices from
  * that same read instead of locking and reading again within its transaction.
  */
@@ -69,6 +65,10 @@ export interface LockedCheckout {
   read: ChangeSnapshot;
 }
 
+/**
+ * What the change's one read already holds: the shipping method and discount code it found, and the market it
+ * priced them in. Anything else (not found, another market) is read again: a miss costs a statement, never a guess.
+ */
 interface PreRead extends Pick<ChangeSnapshot, 'shippingMethod' | 'discountCode'> {
   market: string;
 }

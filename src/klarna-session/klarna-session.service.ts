@@ -396,7 +396,7 @@ export class KlarnaSessionService {
       }
       return known;
     }
-    const session = lockedSession === undefined ? await this.sessions.findByCart(tx, cartId) : lockedSession;
+    const session = await this.liveSessionUnlessRead(tx, cartId, lockedSession);
     if (!session) throw new NotFoundError('NO_KLARNA_SESSION', `Cart ${cartId} has no Klarna session`);
     await this.sessions.supersedeActiveAuthorizations(tx, cartId);
     return this.sessions.createAuthorization(tx, {
@@ -443,7 +443,7 @@ export class KlarnaSessionService {
   ): Promise<'stale' | 'expired' | 'out_of_sync' | undefined> {
     if (authorization.status === 'expired' || authorization.expiresAt.getTime() <= Date.now()) return 'expired';
     if (authorization.status !== 'active') return 'stale';
-    const session = lockedSession === undefined ? await this.sessions.findByCart(db, cart.id) : lockedSession;
+    const session = await this.liveSessionUnlessRead(db, cart.id, lockedSession);
     if (!session || session.id !== authorization.klarnaSessionId) return 'stale';
     if (session.syncedVersion !== cart.version || session.lastSyncError !== null || session.pushOutcomeUnknown) {
       return 'out_of_sync';
@@ -466,6 +466,15 @@ export class KlarnaSessionService {
   async completeCheckout(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<void> {
     await this.sessions.markCompleted(db, authorization.klarnaSessionId);
     await this.sessions.updateAuthorization(db, authorization.id, { status: 'consumed' });
+  }
+
+  /** The session the caller read under the cart's lock (null: none), or, when it read none (undefined), the live one. */
+  private async liveSessionUnlessRead(
+    db: PrismaTransaction,
+    cartId: string,
+    lockedSession: KlarnaSession | null | undefined,
+  ): Promise<KlarnaSession | null> {
+    return lockedSession === undefined ? this.sessions.findByCart(db, cartId) : lockedSession;
   }
 
   /** The cart's live session (a customer token needs one opened with intent tokenize or buy_and_tokenize). */
