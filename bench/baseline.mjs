@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { writtenCartOf } from './cart-row.mjs';
 
 // The service's own statements, from the build: the baseline cannot drift from them.
 const { CART_STORE_SQL: SQL, writeParameters } = await import(
@@ -223,16 +224,7 @@ export async function startBaseline(options) {
             cartId,
             removedItemIds: [],
             writtenItems: [item],
-            cart: {
-              purchaseCountry: cart.purchase_country,
-              purchaseCurrency: cart.purchase_currency,
-              locale: cart.locale,
-              customer: cart.customer,
-              shippingMethodId: cart.shipping_method_id,
-              shippingLine: cart.shipping_line,
-              discountCode: cart.discount_code,
-              discountLines: cart.discount_lines,
-            },
+            cart: writtenCartOf(cart),
             session: session && { sessionRowId: session.id, pushed, version, payloadHash: hash, correlationId },
           }),
         });

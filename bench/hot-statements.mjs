@@ -3,6 +3,8 @@
  * bench/explain.mjs. The change's lock is sent as a simple query with the id as a literal; here it is the same
  * statement with a parameter.
  */
+import { writtenCartOf } from './cart-row.mjs';
+
 const { CART_STORE_SQL, writeParameters } = await import(
   new URL('../dist/cart/cart-store.sql.js', import.meta.url).href
 );
@@ -41,16 +43,7 @@ export const HOT_STATEMENTS = [
           productUrl: item.product_url,
           position: item.position,
         })),
-        cart: {
-          purchaseCountry: cart.purchase_country,
-          purchaseCurrency: cart.purchase_currency,
-          locale: cart.locale,
-          customer: cart.customer,
-          shippingMethodId: cart.shipping_method_id,
-          shippingLine: cart.shipping_line,
-          discountCode: cart.discount_code,
-          discountLines: cart.discount_lines,
-        },
+        cart: writtenCartOf(cart),
         session: session && {
           sessionRowId: session.id,
           pushed: true,
