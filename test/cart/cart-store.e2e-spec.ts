@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { addItem, anItem, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
+import { backendPid, cartLockHolder, waitingBehind } from '../support/row-locks.js';
 import { eventually, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** The cart's hot path in plain SQL (src/cart/cart-store.ts): its lock, its one read, its one write. */
@@ -44,13 +45,8 @@ describe('cart store', () => {
       await holder.query('UPDATE cart SET version = version + 1 WHERE id = $1', [cart.id]);
 
       const added = http.post<CartBody>(`/carts/${cart.id}/items`, await anItem(http, { unitPrice: 5_000 }));
-      await eventually(async () => {
-        const { rows } = await service.database.query(
-          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'
-             AND application_name <> 'lock-holder'`,
-        );
-        return rows.length > 0 ? true : undefined;
-      });
+      const holderPid = await backendPid(holder);
+      await eventually(async () => ((await waitingBehind(service.database, holderPid)).length > 0 ? true : undefined));
       await holder.query('COMMIT');
 
       const answer = await added;
@@ -73,12 +69,9 @@ describe('cart store', () => {
     try {
       const changed = http.patch<CartBody>(`/carts/${cart.id}/items/${cart.items[0].id}`, { quantity: 3 });
       // The change holds its transaction (and the cart's lock) while Klarna answers: cut that connection.
-      const [backend] = await eventually(async () => {
-        const { rows } = await service.database.query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'klarna-bff'
-             AND datname = current_database()`,
-        );
-        return rows.length > 0 ? rows : undefined;
+      const backend = await eventually(async () => {
+        const holder = await cartLockHolder(service.database, cart.id);
+        return holder?.state === 'idle in transaction' ? holder : undefined;
       });
       await service.database.query('SELECT pg_terminate_backend($1)', [backend.pid]);
       const answer = await changed;

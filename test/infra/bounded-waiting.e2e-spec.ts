@@ -91,14 +91,17 @@ describe('bounded waiting', () => {
   });
 
   it('opens the circuit on slow Klarna answers, keeping each slow answer, and then stops calling', async () => {
+    // Slow is 300 ms and Klarna answers in 600: far from the test's other calls on a loaded machine (a slow session
+    // creation counts too) and far from the timeout (a timed-out push is a failure, not a slow answer).
     service = await startTestApp({
-      KLARNA_SLOW_CALL_MS: '100',
+      KLARNA_SLOW_CALL_MS: '300',
+      KLARNA_TIMEOUT_MS: '10000',
       KLARNA_CIRCUIT_MIN_CALLS: '3',
       KLARNA_CIRCUIT_COOLDOWN_MS: '60000',
     });
     const { http, klarna } = service;
     const { cart, session } = await createCartWithSession(http);
-    await klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 250 });
+    await klarna.control('POST', '/faults', { operation: 'updateSession', latencyMs: 600 });
     const slowAnswers: CartBody[] = [];
     let answer: CartBody;
     let quantity = 2;

@@ -11,6 +11,7 @@ import {
   type Placement,
 } from '../factories/checkout.factory.js';
 import type { HttpClient } from '../support/http.js';
+import { backendPid, waitingBehind } from '../support/row-locks.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 import { testDatabaseUrl } from '../support/test-database.js';
 
@@ -304,14 +305,9 @@ describe('money safety', () => {
       await holder.connect();
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM "order" WHERE id = $1 FOR UPDATE', [orderId]);
+      const holderPid = await backendPid(holder);
       const waiting = async (count: number) =>
-        eventually(async () => {
-          const { rows } = await holder.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()
-             AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= count ? true : undefined;
-        });
+        eventually(async () => ((await waitingBehind(holder, holderPid)).length >= count ? true : undefined));
       const results: Promise<unknown>[] = [];
       for (const [index, write] of writes.entries()) {
         results.push(prisma.$transaction((tx) => repository.advanceState(tx, orderId, write)));

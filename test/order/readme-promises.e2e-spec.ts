@@ -10,6 +10,7 @@ import {
 } from '../factories/checkout.factory.js';
 import { OrderJobsWorker } from '../../src/order/order-jobs.worker.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
+import { backendPid, waitingBehind } from '../support/row-locks.js';
 import { migratedScratchDatabase } from '../catalog/catalog-test-kit.js';
 import { signScope, webhookScope } from '../../src/common/url-signature.js';
 
@@ -139,12 +140,8 @@ describe('README promises: database trouble on a database of its own', () => {
     await admin.query('BEGIN');
     await admin.query('SELECT 1 FROM cart WHERE id = $1 FOR UPDATE', [cart.body.id]);
     const waiting = service.http.post(`/carts/${cart.body.id}/items`, item);
-    const pid = await eventually(async () => {
-      const { rows } = await admin.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      return rows[0]?.pid;
-    });
+    const adminPid = await backendPid(admin);
+    const pid = await eventually(async () => (await waitingBehind(admin, adminPid))[0]);
     await admin.query('SELECT pg_cancel_backend($1)', [pid]);
     const busy = await waiting;
     await admin.query('ROLLBACK');
