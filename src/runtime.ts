@@ -3,12 +3,11 @@ import { pino } from 'pino';
 import { createApp } from './app.factory.js';
 import { prettyTransport } from './common/logging.js';
 import type { AppConfig } from './config/app-config.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database.js';
+import type { EmbeddedDatabase } from './database/embedded-database.js';
 import { MIGRATIONS_DIR } from './database/migrations-dir.js';
 import { ensureDatabase, migrate } from './database/migrator.js';
-import { startKlarnaSimulator, type KlarnaSimulator } from './klarna-simulator/klarna-simulator.js';
-import { startCyberSourceSimulator, type CyberSourceSimulator } from './cybersource-simulator/cybersource-simulator.js';
-import { generateThrowawayP12 } from './cybersource-simulator/throwaway-p12.js';
+import type { KlarnaSimulator } from './klarna-simulator/klarna-simulator.js';
+import type { CyberSourceSimulator } from './cybersource-simulator/cybersource-simulator.js';
 import { LifecycleService } from './lifecycle/lifecycle.service.js';
 import { listenOps } from './ops/ops-listener.js';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +30,8 @@ export interface Runtime {
  * Starts everything the service needs: the Klarna simulator when no Klarna credentials are set (or the
  * CyberSource simulator with a throw-away P12 when PAYMENT_GATEWAY=cybersource and no merchant id is set), the
  * embedded PostgreSQL when no DATABASE_URL is set, the database and its migrations, then the HTTP server. `stop()` closes them in reverse order.
+ * The simulators and the embedded server are imported only when used: a production process does not hold their
+ * modules (node-forge, the XML signature and builder libraries, a second Fastify) in its heap.
  */
 export async function startRuntime(config: AppConfig): Promise<Runtime> {
   const log = pino({
@@ -55,6 +56,8 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   if (config.paymentGateway === 'cybersource') {
     if (cybersource.merchantId === undefined) {
       const merchantId = 'simulated_merchant';
+      const { generateThrowawayP12 } = await import('./cybersource-simulator/throwaway-p12.js');
+      const { startCyberSourceSimulator } = await import('./cybersource-simulator/cybersource-simulator.js');
       const p12 = generateThrowawayP12(merchantId);
       const p12Dir = mkdtempSync(join(tmpdir(), 'cybersource-sim-'));
       const p12Path = join(p12Dir, 'merchant.p12');
@@ -72,6 +75,7 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
       'Payment gateway: Klarna through CyberSource (Simple Order API)',
     );
   } else if (klarna.username === undefined) {
+    const { startKlarnaSimulator } = await import('./klarna-simulator/klarna-simulator.js');
     simulator = await startKlarnaSimulator({ port: 0, password: randomBytes(16).toString('hex') });
     klarna = { ...klarna, apiUrl: simulator.url, username: simulator.username, password: simulator.password };
     log.warn(
@@ -90,6 +94,7 @@ export async function startRuntime(config: AppConfig): Promise<Runtime> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
+    const { startEmbeddedDatabase } = await import('./database/embedded-database.js');
     embedded = await startEmbeddedDatabase(config.dataDir);
     databaseUrl = embedded.url;
     log.warn(
