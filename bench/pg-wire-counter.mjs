@@ -30,7 +30,7 @@ const zero = () => ({ roundTrips: 0, statements: 0, parses: 0, connections: 0 })
 export async function startPgWireCounter(target) {
   /** @type {WireSnapshot} */
   const counts = { app: zero(), pgboss: zero() };
-  /** @type {string[] | null} SQL text of the application's Parse/Query messages while capturing */
+  /** @type {string[] | null} SQL text of each statement the application ran (simple query or bind) while capturing */
   let captured = null;
   const sockets = new Set();
 
@@ -43,6 +43,8 @@ export async function startPgWireCounter(target) {
     let startup = true;
     /** @type {WireCounts} */
     let bucket = counts.app;
+    /** SQL text of this connection's prepared statements by name ('' is the unnamed one) */
+    const prepared = new Map();
 
     const read = (chunk) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
@@ -76,11 +78,18 @@ export async function startPgWireCounter(target) {
           bucket.statements += 1;
         } else if (type === 'E') bucket.statements += 1;
         else if (type === 'P') bucket.parses += 1;
-        if (captured && bucket === counts.app && (type === 'P' || type === 'Q')) {
+        if (bucket === counts.app && (type === 'P' || type === 'B' || type === 'Q')) {
+          // Parse: statement name \0 query \0 ...; Bind: portal \0 statement name \0 ...; Query: query \0.
+          // A named statement is parsed once per connection and bound on every run: the text is taken at Bind.
           const body = buffer.subarray(offset + 5, offset + 1 + length);
-          // Parse: statement name \0 query \0 ...; Query: query \0.
-          const text = type === 'P' ? body.subarray(body.indexOf(0) + 1) : body;
-          captured.push(text.subarray(0, text.indexOf(0)).toString('utf8').replace(/\s+/g, ' ').trim());
+          const cString = (from) => body.subarray(from, body.indexOf(0, from)).toString('utf8');
+          if (type === 'P') {
+            const name = cString(0);
+            prepared.set(name, cString(Buffer.byteLength(name) + 1));
+          } else if (captured) {
+            const text = type === 'Q' ? cString(0) : prepared.get(cString(body.indexOf(0) + 1));
+            captured.push((text ?? '?').replace(/\s+/g, ' ').trim());
+          }
         }
         offset += length + 1;
       }

@@ -121,11 +121,18 @@ export function memoryOf(pid) {
 
 /** CPU time (user + system) the process has used so far, in milliseconds; null when it is gone. */
 export function cpuMsOf(pid) {
+  const split = cpuSplitOf(pid);
+  return split && split.userMs + split.systemMs;
+}
+
+/** CPU time the process has used so far in user space and in the kernel, in milliseconds; null when it is gone. */
+export function cpuSplitOf(pid) {
   try {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    const ms = (ticks) => (Number(ticks) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return { userMs: ms(fields[11]), systemMs: ms(fields[12]) };
   } catch {
     return null;
   }

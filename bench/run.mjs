@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
-import { cpuMsOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import { cpuMsOf, cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
 import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -381,6 +381,9 @@ async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
     let previous = start;
     const steps = {};
     const msByStep = {};
+    // The last flow's SQL, step by step, goes to the results file (where a flow's round trips go).
+    const sqlByStep = i === repetitions - 1 ? {} : undefined;
+    if (sqlByStep) counter.startCapture();
     let stepStarted = performance.now();
     await checkoutFlow(serviceUrl, simulatorUrl, (name) => {
       const now = counter.snapshot().app;
@@ -388,12 +391,17 @@ async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
       previous = now;
       msByStep[name] = round(performance.now() - stepStarted, 1);
       stepStarted = performance.now();
+      if (sqlByStep) {
+        sqlByStep[name] = counter.stopCapture();
+        counter.startCapture();
+      }
     });
     // Klarna's authorization callback and order push reach the service a moment after the answers: they belong
     // to this flow, so the window stays open until the service has been quiet for a while.
     await untilQuiet(counter);
     const end = counter.snapshot().app;
     steps['callbacks and pushes'] = end.roundTrips - previous.roundTrips;
+    if (sqlByStep) sqlByStep['callbacks and pushes'] = counter.stopCapture();
     const { body } = await call(simulatorUrl, 'GET', '/_sim/calls', undefined, 200);
     const klarnaByKind = {};
     for (const recorded of body.calls) klarnaByKind[recorded.operation] = (klarnaByKind[recorded.operation] ?? 0) + 1;
@@ -405,6 +413,7 @@ async function probeFlows(serviceUrl, simulatorUrl, counter, repetitions) {
       msByStep,
       klarnaCalls: body.calls.length,
       klarnaByKind,
+      ...(sqlByStep ? { sqlByStep } : {}),
     });
   }
   // Grows: the later half's median flow costs more than the earlier half's by more than a flow's own spread.
@@ -693,6 +702,7 @@ async function main() {
           const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
           const from = Date.now();
           const cpuBefore = cpuMsOf(target.child.pid);
+          const splitBefore = cpuSplitOf(target.child.pid);
           const result = summarise(
             await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](carts)),
           );
@@ -702,7 +712,13 @@ async function main() {
             (cpuMsOf(target.child.pid) - cpuBefore) / Math.max(result.reqPerSec * options.durationS, 1),
             3,
           );
-          const run = { scenario, target: name, connections, ...result, cpuMsPerRequest };
+          // The kernel's share: system calls (socket reads and writes) against the JavaScript's user time.
+          const systemCpuMsPerRequest = round(
+            (cpuSplitOf(target.child.pid).systemMs - splitBefore.systemMs) /
+              Math.max(result.reqPerSec * options.durationS, 1),
+            3,
+          );
+          const run = { scenario, target: name, connections, ...result, cpuMsPerRequest, systemCpuMsPerRequest };
           if (scenario === 'cart-mutation') {
             // The simulator's log is a ring of 10 000 calls; past that the service's own counter is the source.
             const recorded = await simulatorUpdateCalls(simulatorUrl);
