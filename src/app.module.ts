@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config.js';
 import { loggerParams } from './common/logging.js';
@@ -27,7 +26,6 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ app: config })] }),
         LoggerModule.forRoot(loggerParams(config.logLevel, config.prettyLogs)),
         DatabaseModule,
         MetricsModule,
@@ -45,13 +43,7 @@ export class AppModule {
         RetentionModule,
         ...(config.demoStorefront.enabled ? [StorefrontModule] : []),
       ],
-      providers: [
-        {
-          provide: AppConfig,
-          useFactory: (configService: ConfigService) => configService.getOrThrow<AppConfig>('app'),
-          inject: [ConfigService],
-        },
-      ],
+      providers: [{ provide: AppConfig, useValue: config }],
       exports: [AppConfig],
     };
   }
