@@ -214,7 +214,9 @@ describe('money safety', () => {
       // Klarna made the order, the answer was lost, and the key was forgotten: the retry is refused (404).
       await fault({ operation: 'createOrder', timeoutAfterProcessing: 1 });
       await fault({ operation: 'createOrder', failNext: 1, errorStatus: 403 });
-      await service.klarna.control('POST', '/callback-faults', { delayMs: 1500 });
+      // The push must arrive after the placement has read the session: that path is the 1 s timeout, a backoff, the
+      // refusal and the read, and a loaded machine (CI) stretches it past 1.5 s; an earlier push settles it as placed.
+      await service.klarna.control('POST', '/callback-faults', { delayMs: 4000 });
       const pending = await placeOrder(service, cart.id, token);
       expect(pending.status).toBe(503);
       const reads = (await calls('readSession')).filter((call) => call.path.endsWith(`/sessions/${session.sessionId}`));
@@ -225,7 +227,10 @@ describe('money safety', () => {
         return order.body.klarnaOrderId ? order.body : undefined;
       });
       const created = (await calls('createOrder')).filter((call) => call.path.includes(token) && call.status === 200);
-      expect(created.map((call) => (call.response as { order_id: string }).order_id)).toEqual([placed.klarnaOrderId]);
+      // The completion job may ask again under the same Klarna-Idempotency-Key before the push arrives: Klarna
+      // answers with the order it made. One order, however often it was named.
+      const orderIds = new Set(created.map((call) => (call.response as { order_id: string }).order_id));
+      expect([...orderIds]).toEqual([placed.klarnaOrderId]);
     });
   });
 
