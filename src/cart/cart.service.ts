@@ -307,10 +307,6 @@ export class CartService {
     await this.carts.setStatus(tx, cartId, 'checkout');
   }
 
-  async markOrdered(tx: PrismaTransaction, cartId: string): Promise<void> {
-    await this.carts.setStatus(tx, cartId, 'ordered');
-  }
-
   /**
    * The retry job: brings the cart's session up to date (reading Klarna back after a push of unknown outcome);
    * a transient Klarna failure throws, and the job is retried.

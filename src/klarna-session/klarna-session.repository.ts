@@ -141,10 +141,6 @@ export class KlarnaSessionRepository {
     );
   }
 
-  async markCompleted(db: PrismaTransaction, id: string): Promise<void> {
-    await db.klarnaSession.update({ where: { id }, data: { status: 'completed' } });
-  }
-
   /** Marks the cart's active authorizations stale: the cart changed after them. */
   async staleActiveAuthorizations(db: Db, cartId: string): Promise<void> {
     await rowsOf(

@@ -462,12 +462,6 @@ export class KlarnaSessionService {
     return this.klarna.readSession(sessionId);
   }
 
-  /** An order was created: the authorization's session is closed at Klarna and the token used. */
-  async completeCheckout(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<void> {
-    await this.sessions.markCompleted(db, authorization.klarnaSessionId);
-    await this.sessions.updateAuthorization(db, authorization.id, { status: 'consumed' });
-  }
-
   /** The session the caller read under the cart's lock (null: none), or, when it read none (undefined), the live one. */
   private async liveSessionUnlessRead(
     db: PrismaTransaction,

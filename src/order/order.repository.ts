@@ -107,24 +107,39 @@ export class OrderRepository {
       WHERE id = ${id}::uuid`;
   }
 
-  /** Records Klarna's order on an unresolved placement; false when someone (push, job, ops) already did. */
+  /**
+   * Records Klarna's order on an unresolved placement and, in the same statement, what it settles: an unmatched
+   * Klarna order with that id resolved, the cart ordered, the placement's authorization consumed and its session
+   * completed. False, and nothing written, when someone (push, job, ops) already did. One statement instead of
+   * five through Prisma: the cart, session and authorization rows belong to other modules, but these writes only
+   * ever happen together, under the cart's lock, when an order is placed.
+   */
   async completePlacement(
     tx: PrismaTransaction,
     id: string,
     placed: { klarnaOrderId: string; fraudStatus: string; redirectUrl: string | null; correlationId: string | null },
   ): Promise<boolean> {
-    const { count } = await tx.order.updateMany({
-      where: { id, status: { in: UNRESOLVED } },
-      data: {
-        status: 'placed',
-        klarnaOrderId: placed.klarnaOrderId,
-        fraudStatus: placed.fraudStatus,
-        redirectUrl: placed.redirectUrl,
-        lastCorrelationId: placed.correlationId,
-        attentionReason: null,
-      },
-    });
-    return count === 1;
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      WITH placed AS (
+        UPDATE "order" SET status = 'placed', klarna_order_id = ${placed.klarnaOrderId},
+          fraud_status = ${placed.fraudStatus}, redirect_url = ${placed.redirectUrl},
+          last_correlation_id = ${placed.correlationId}, attention_reason = NULL, updated_at = now()
+        WHERE id = ${id}::uuid AND status::text = ANY(${UNRESOLVED}::text[])
+        RETURNING id, cart_id, authorization_id
+      ), resolved AS (
+        UPDATE unmatched_klarna_order SET resolved_at = now()
+        WHERE klarna_order_id = ${placed.klarnaOrderId} AND resolved_at IS NULL AND EXISTS (SELECT 1 FROM placed)
+      ), ordered AS (
+        UPDATE cart SET status = 'ordered', updated_at = now() WHERE id = (SELECT cart_id FROM placed)
+      ), consumed AS (
+        UPDATE klarna_authorization SET status = 'consumed' WHERE id = (SELECT authorization_id FROM placed)
+        RETURNING klarna_session_id
+      ), completed AS (
+        UPDATE klarna_session SET status = 'completed', updated_at = now()
+        WHERE id = (SELECT klarna_session_id FROM consumed)
+      )
+      SELECT id FROM placed`;
+    return rows.length === 1;
   }
 
   /** Klarna definitely refused: the row is kept, terminal, with Klarna's error code and correlation id. */

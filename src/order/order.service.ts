@@ -548,21 +548,17 @@ export class OrderService {
       if (current.placementOutcomeUnknown) return this.resolveBySession(current, authorization, error);
       return this.refused(current, error);
     }
-    return { kind: 'placed', order: await this.recordPlaced(order, placed, authorization) };
+    return { kind: 'placed', order: await this.recordPlaced(order, placed) };
   }
 
   /**
    * Klarna made the order: record it. When that write fails, Klarna's order id is logged and kept for ops, and the
    * caller's retry (create order again with the same key) gets the same order and writes it again.
    */
-  private async recordPlaced(
-    order: OrderRecord,
-    placed: PlacedKlarnaOrder,
-    authorization: KlarnaAuthorization,
-  ): Promise<OrderRecord> {
+  private async recordPlaced(order: OrderRecord, placed: PlacedKlarnaOrder): Promise<OrderRecord> {
     try {
       return await this.prisma.$transaction(async (tx) => {
-        await this.finishPlacement(tx, order, placed, authorization);
+        await this.finishPlacement(tx, order, placed);
         return (await this.orders.findById(tx, order.id)) ?? order;
       }, this.transactionOptions);
     } catch (error) {
@@ -660,8 +656,9 @@ export class OrderService {
     tx: PrismaTransaction,
     order: OrderRecord,
     placed: { orderId: string; fraudStatus: string; redirectUrl?: string | null; correlationId?: string },
-    placedWith?: KlarnaAuthorization,
   ): Promise<void> {
+    // With the order: an unmatched Klarna order resolved, the cart ordered, the authorization consumed and its
+    // session completed (one statement, see OrderRepository.completePlacement).
     const completed = await this.orders.completePlacement(tx, order.id, {
       klarnaOrderId: placed.orderId,
       fraudStatus: placed.fraudStatus,
@@ -669,14 +666,6 @@ export class OrderService {
       correlationId: placed.correlationId ?? null,
     });
     if (!completed) return;
-    await this.orders.resolveUnmatched(tx, placed.orderId);
-    await this.carts.markOrdered(tx, order.cartId);
-    // Only its ids are used, and they never change: the placement's own copy saves a read.
-    let authorization = placedWith?.id === order.authorizationId ? placedWith : null;
-    if (!authorization && order.authorizationId) {
-      authorization = await this.klarnaSessions.findAuthorizationById(tx, order.authorizationId);
-    }
-    if (authorization) await this.klarnaSessions.completeCheckout(tx, authorization);
     this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
   }
 

@@ -101,6 +101,27 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     );
   });
 
+  it('places the order, orders the cart, consumes the authorization and completes its session in one write', async () => {
+    const { session, order } = await placedOrder();
+    const { rows } = await database.query<Record<string, string>>(
+      `SELECT o.status AS order_status, c.status AS cart_status, a.status AS authorization_status,
+              s.status AS session_status, s.session_id
+         FROM "order" o JOIN cart c ON c.id = o.cart_id
+         JOIN klarna_authorization a ON a.id = o.authorization_id JOIN klarna_session s ON s.id = a.klarna_session_id
+        WHERE o.id = $1`,
+      [order.orderId],
+    );
+    expect(rows).toEqual([
+      {
+        order_status: expect.stringMatching(/^(placed|confirmed)$/),
+        cart_status: 'ordered',
+        authorization_status: 'consumed',
+        session_status: 'completed',
+        session_id: session.sessionId,
+      },
+    ]);
+  });
+
   it('answers a repeat with the same order (200) and calls Klarna once', async () => {
     const { cart, token, order } = await placedOrder();
     const repeat = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
