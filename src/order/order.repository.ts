@@ -112,7 +112,7 @@ export class OrderRepository {
    * Klarna order with that id resolved, the cart ordered, the placement's authorization consumed and its session
    * completed. False, and nothing written, when someone (push, job, ops) already did. One statement instead of
    * five through Prisma: the cart, session and authorization rows belong to other modules, but these writes only
-   * ever happen together, under the cart's lock, when an order is placed.
+   * ever happen together, when an order is placed.
    */
   async completePlacement(
     tx: PrismaTransaction,

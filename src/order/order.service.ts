@@ -657,8 +657,7 @@ export class OrderService {
     order: OrderRecord,
     placed: { orderId: string; fraudStatus: string; redirectUrl?: string | null; correlationId?: string },
   ): Promise<void> {
-    // With the order: an unmatched Klarna order resolved, the cart ordered, the authorization consumed and its
-    // session completed (one statement, see OrderRepository.completePlacement).
+    // The cart, its authorization and session settle in the same statement.
     const completed = await this.orders.completePlacement(tx, order.id, {
       klarnaOrderId: placed.orderId,
       fraudStatus: placed.fraudStatus,
