@@ -120,12 +120,6 @@ export function memoryOf(pid) {
   }
 }
 
-/** CPU time (user + system) the process has used so far, in milliseconds; null when it is gone. */
-export function cpuMsOf(pid) {
-  const split = cpuSplitOf(pid);
-  return split && split.userMs + split.systemMs;
-}
-
 /** CPU time the process has used so far in user space and in the kernel, in milliseconds; null when it is gone. */
 export function cpuSplitOf(pid) {
   try {

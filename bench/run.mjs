@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
-import { cpuMsOf, cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import { cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
 import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -701,23 +701,18 @@ async function main() {
           await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
           const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
           const from = Date.now();
-          const cpuBefore = cpuMsOf(target.child.pid);
-          const splitBefore = cpuSplitOf(target.child.pid);
+          const cpuBefore = cpuSplitOf(target.child.pid);
           const result = summarise(
             await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](carts)),
           );
           const to = Date.now();
-          // What one request costs the shared cores: the target's own CPU time over the level, per 2xx answer.
-          const cpuMsPerRequest = round(
-            (cpuMsOf(target.child.pid) - cpuBefore) / Math.max(result.reqPerSec * options.durationS, 1),
-            3,
-          );
-          // The kernel's share: system calls (socket reads and writes) against the JavaScript's user time.
-          const systemCpuMsPerRequest = round(
-            (cpuSplitOf(target.child.pid).systemMs - splitBefore.systemMs) /
-              Math.max(result.reqPerSec * options.durationS, 1),
-            3,
-          );
+          const cpuAfter = cpuSplitOf(target.child.pid);
+          const perRequest = (ms) => round(ms / Math.max(result.reqPerSec * options.durationS, 1), 3);
+          // What one request costs the shared cores: the target's own CPU time over the level, per 2xx answer; and
+          // the kernel's share of it (system calls: socket reads and writes) against the JavaScript's user time.
+          const systemMs = cpuAfter.systemMs - cpuBefore.systemMs;
+          const cpuMsPerRequest = perRequest(cpuAfter.userMs - cpuBefore.userMs + systemMs);
+          const systemCpuMsPerRequest = perRequest(systemMs);
           const run = { scenario, target: name, connections, ...result, cpuMsPerRequest, systemCpuMsPerRequest };
           if (scenario === 'cart-mutation') {
             // The simulator's log is a ring of 10 000 calls; past that the service's own counter is the source.
