@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
+import { rowsOf, type Db } from '../database/sql.js';
 import type {
   Order,
   OrderCapture,
   OrderDrift,
   OrderOperation,
   OrderRefund,
-  Prisma,
   UnmatchedKlarnaOrder,
 } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { KlarnaOrderLine, KlarnaShippingInfo } from '../klarna/klarna.types.js';
 import type { KlarnaOrderStatus } from './order-management-rules.js';
 import type { OrderStatus } from './order-state.js';
@@ -115,11 +116,11 @@ export class OrderRepository {
    * ever happen together, when an order is placed.
    */
   async completePlacement(
-    tx: PrismaTransaction,
+    db: Db,
     id: string,
     placed: { klarnaOrderId: string; fraudStatus: string; redirectUrl: string | null; correlationId: string | null },
   ): Promise<boolean> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
+    const rows = await rowsOf<{ id: string }>(db, Prisma.sql`
       WITH placed AS (
         UPDATE "order" SET status = 'placed', klarna_order_id = ${placed.klarnaOrderId},
           fraud_status = ${placed.fraudStatus}, redirect_url = ${placed.redirectUrl},
@@ -138,7 +139,7 @@ export class OrderRepository {
         UPDATE klarna_session SET status = 'completed', updated_at = now()
         WHERE id = (SELECT klarna_session_id FROM consumed)
       )
-      SELECT id FROM placed`;
+      SELECT id FROM placed`);
     return rows.length === 1;
   }
 

@@ -14,6 +14,7 @@ import {
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
@@ -557,10 +558,20 @@ export class OrderService {
    */
   private async recordPlaced(order: OrderRecord, placed: PlacedKlarnaOrder): Promise<OrderRecord> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        await this.finishPlacement(tx, order, placed);
-        return (await this.orders.findById(tx, order.id)) ?? order;
-      }, this.transactionOptions);
+      // One statement, atomic on its own: no transaction around it. When it wrote, the row is what it wrote;
+      // when someone (push, job) completed the placement first, their row is read.
+      if (await this.finishPlacement(this.prisma.pool, order, placed)) {
+        return {
+          ...order,
+          status: 'placed',
+          klarnaOrderId: placed.orderId,
+          fraudStatus: placed.fraudStatus,
+          redirectUrl: placed.redirectUrl ?? null,
+          lastCorrelationId: placed.correlationId ?? null,
+          attentionReason: null,
+        };
+      }
+      return (await this.orders.findById(this.prisma, order.id)) ?? order;
     } catch (error) {
       this.logger.error({
         event: 'order.unmatched',
@@ -652,20 +663,23 @@ export class OrderService {
     return { kind: 'placed', order };
   }
 
+  /** True when this call completed the placement (false: it was already resolved). */
   private async finishPlacement(
-    tx: PrismaTransaction,
+    db: Db,
     order: OrderRecord,
     placed: { orderId: string; fraudStatus: string; redirectUrl?: string | null; correlationId?: string },
-  ): Promise<void> {
+  ): Promise<boolean> {
     // The cart, its authorization and session settle in the same statement.
-    const completed = await this.orders.completePlacement(tx, order.id, {
+    const completed = await this.orders.completePlacement(db, order.id, {
       klarnaOrderId: placed.orderId,
       fraudStatus: placed.fraudStatus,
       redirectUrl: placed.redirectUrl ?? null,
       correlationId: placed.correlationId ?? null,
     });
-    if (!completed) return;
-    this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
+    if (completed) {
+      this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
+    }
+    return completed;
   }
 
   private async markNeedsAttention(orderId: string, cartId: string, reason: string): Promise<void> {
