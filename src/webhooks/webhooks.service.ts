@@ -84,14 +84,18 @@ export class WebhooksService {
     payload: object,
     effect: () => Promise<boolean>,
   ): Promise<WebhookOutcome> {
-    const fresh = await this.events.receive(this.prisma, kind, dedupeKey, payload as Prisma.InputJsonValue);
+    const fresh = await this.events.receive(this.prisma.pool, kind, dedupeKey, payload as Prisma.InputJsonValue);
     if (!fresh) return 'duplicate';
     try {
       const applied = await effect();
-      await this.events.markProcessed(this.prisma, dedupeKey, applied ? undefined : 'ignored: not for this cart');
+      await this.events.markProcessed(this.prisma.pool, dedupeKey, applied ? undefined : 'ignored: not for this cart');
       return applied ? 'accepted' : 'ignored';
     } catch (error) {
-      await this.events.markProcessed(this.prisma, dedupeKey, error instanceof Error ? error.message : String(error));
+      await this.events.markProcessed(
+        this.prisma.pool,
+        dedupeKey,
+        error instanceof Error ? error.message : String(error),
+      );
       throw error;
     }
   }
