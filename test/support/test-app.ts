@@ -83,7 +83,7 @@ async function launchOnFreePorts(
     DATABASE_ACQUIRE_TIMEOUT_MS: '10000',
     DATABASE_LOCK_TIMEOUT_MS: '10000',
     DATABASE_STATEMENT_TIMEOUT_MS: '30000',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WEBHOOK_SECRET: 'test-webhook-secret-that-is-long-enough',
     OPS_API_KEY,
     KLARNA_API_URL: simulator.url,
