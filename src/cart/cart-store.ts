@@ -154,7 +154,7 @@ function toDiscountCode(code: JsonCode): DiscountCodeRecord {
 export async function inCartChange<T>(
   pool: pg.Pool,
   cartId: string,
-  run: (client: pg.PoolClient) => Promise<T>,
+  run: (client: pg.PoolClient, found: boolean) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -163,9 +163,9 @@ export async function inCartChange<T>(
   const onError = (error: Error) => (broken = error);
   client.on('error', onError);
   try {
-    // No such cart: the read finds none and `run` throws CART_NOT_FOUND.
-    await beginCartChange(client, cartId);
-    const result = await run(client);
+    // No such cart: `found` is false (a read finds none, and `run` throws CART_NOT_FOUND).
+    const found = await beginCartChange(client, cartId);
+    const result = await run(client, found);
     await client.query('COMMIT');
     return result;
   } catch (error) {

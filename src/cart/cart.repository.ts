@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { rowsOf, type Db } from '../database/sql.js';
 import type { CartItemRecord, CartRecord, CustomerData } from './cart.types.js';
 import type { AddedLine } from './checkout-lines.js';
 
@@ -109,7 +110,10 @@ export class CartRepository {
   }
 
   /** The cart's place in checkout; its content changes only through the store's write (cart-store.ts). */
-  async setStatus(tx: PrismaTransaction, cartId: string, status: CartRecord['status']): Promise<void> {
-    await tx.cart.update({ where: { id: cartId }, data: { status } });
+  async setStatus(db: Db, cartId: string, status: CartRecord['status']): Promise<void> {
+    await rowsOf(
+      db,
+      Prisma.sql`UPDATE cart SET status = ${status}::"CartStatus", updated_at = now() WHERE id = ${cartId}::uuid`,
+    );
   }
 }

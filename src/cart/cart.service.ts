@@ -24,6 +24,7 @@ import { currentCartState, settledState } from '../klarna-session/klarna-cart-st
 import { pricedItemsOf } from '../catalog/postgres-catalog.js';
 import { priceShipping } from '../shipping/shipping-rules.js';
 import type { Db } from '../database/sql.js';
+import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { priceLines, salesTaxLines, type LineChange, type LinePrice, type WantedLine } from './cart-pricing.js';
 import { CartRepository, type CheckoutChoice } from './cart.repository.js';
@@ -230,13 +231,15 @@ export class CartService {
     intent: KlarnaSessionIntent,
   ): Promise<{ created: boolean; session: KlarnaSessionAnswer }> {
     const prefetched = await this.prefetch(cartId);
-    const opened = await this.prisma.$transaction(async (tx) => {
-      const { cart, sessionCart } = await this.repricedUnderLock(tx, cartId, prefetched);
+    const opened = await this.inCheckout(cartId, async (db) => {
+      const read = await this.readUnderLock(db, cartId);
+      if (!read) throw cartNotFound(cartId);
+      const { cart, sessionCart } = await this.repricedUnderLock(db, cartId, prefetched, read);
       assertChangeable(cart);
-      const result = await this.klarnaSessions.openSession(tx, sessionCart, intent);
-      if (cart.status === 'open') await this.carts.setStatus(tx, cartId, 'checkout');
+      const result = await this.klarnaSessions.openSession(db, sessionCart, intent);
+      if (cart.status === 'open') await this.carts.setStatus(db, cartId, 'checkout');
       return result;
-    }, this.transactionOptions);
+    });
     // A new session expires the authorizations of the one it replaced: Klarna should release them.
     if (opened.replaced) await this.klarnaSessions.scheduleRelease(cartId);
     return opened;
@@ -261,9 +264,22 @@ export class CartService {
     return locked;
   }
 
-  /** Only the cart's row lock, for a caller that reads nothing of the cart (Klarna's authorization callback). */
-  async lockOnly(tx: PrismaTransaction, cartId: string): Promise<void> {
-    if (!(await lockCart(tx, cartId))) throw cartNotFound(cartId);
+  /** As lockForCheckout, in a transaction that took the cart's row lock with its BEGIN (inCheckout). */
+  async readLockedCheckout(db: Db, cartId: string): Promise<LockedCheckout> {
+    const read = await this.readUnderLock(db, cartId);
+    if (!read) throw cartNotFound(cartId);
+    return { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)), read };
+  }
+
+  /**
+   * Runs `run` in a transaction on a pooled connection whose BEGIN also takes the cart's row lock (one round trip;
+   * the order placement's first phase, Klarna's authorization callback). No such cart: CART_NOT_FOUND.
+   */
+  inCheckout<T>(cartId: string, run: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inCartChange(this.prisma.pool, cartId, (db, found) => {
+      if (!found) throw cartNotFound(cartId);
+      return run(db);
+    });
   }
 
   /**
@@ -272,7 +288,7 @@ export class CartService {
    * authorization goes stale) and the changes are returned: the order must not be placed at the old price.
    */
   async repriceForCheckout(
-    tx: PrismaTransaction,
+    tx: Db,
     locked: LockedCheckout,
   ): Promise<{ cart: CartRecord; sessionCart: SessionCart; changes: CartNotice[] }> {
     return this.repricedUnderLock(tx, locked.cart.id, undefined, locked.read);
@@ -282,7 +298,7 @@ export class CartService {
    * The order module found the cart's code used up while placing (the last use was taken meanwhile): inside its
    * transaction, the cart loses the code, is re-priced without it and pushed to Klarna; the shopper reauthorizes.
    */
-  async dropDiscountCode(tx: PrismaTransaction, cartId: string): Promise<CartNotice[]> {
+  async dropDiscountCode(tx: Db, cartId: string): Promise<CartNotice[]> {
     const read = await this.lockedRead(tx, cartId);
     const locked = read?.cart;
     if (!read || !locked?.discountCode) return [];
@@ -295,11 +311,6 @@ export class CartService {
       { code: 'DISCOUNT_CODE_REMOVED', discountCode: locked.discountCode, reason: 'exhausted' },
       ...choice.removed,
     ];
-  }
-
-  /** An order is being placed: the cart refuses every change (ORDER_IN_PROGRESS) until the outcome is known. */
-  async beginPlacement(tx: PrismaTransaction, cartId: string): Promise<void> {
-    await this.carts.setStatus(tx, cartId, 'placing');
   }
 
   /** Klarna refused the order: the shopper may change the cart and authorize again. */
@@ -326,8 +337,12 @@ export class CartService {
   }
 
   /** The cart's row lock, then everything it is priced from in one statement (src/cart/cart-store.ts). */
-  private async lockedRead(tx: PrismaTransaction, cartId: string): Promise<ChangeSnapshot | null> {
+  private async lockedRead(tx: Db, cartId: string): Promise<ChangeSnapshot | null> {
     if (!(await lockCart(tx, cartId))) return null;
+    return this.readUnderLock(tx, cartId);
+  }
+
+  private readUnderLock(tx: Db, cartId: string): Promise<ChangeSnapshot | null> {
     return readForChange(tx, cartId, {
       references: [],
       catalogInDatabase: this.catalog.source !== 'http',
@@ -341,7 +356,7 @@ export class CartService {
    * the version) and pushed.
    */
   private async repricedUnderLock(
-    tx: PrismaTransaction,
+    tx: Db,
     cartId: string,
     prefetched?: PricedItems,
     alreadyLocked?: ChangeSnapshot,

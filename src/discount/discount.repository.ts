@@ -67,21 +67,28 @@ export class DiscountRepository {
    * Takes one use, if one is left. The row lock of this UPDATE orders concurrent placements; a waiting one
    * re-reads the row after the first commits (READ COMMITTED), so two cannot take the last use.
    */
-  async takeUse(tx: PrismaTransaction, key: string): Promise<boolean> {
-    const taken = await tx.$executeRaw`
+  async takeUse(db: Db, key: string): Promise<boolean> {
+    const taken = await rowsOf(
+      db,
+      Prisma.sql`
       UPDATE discount_code SET redeemed_count = redeemed_count + 1, updated_at = now()
-      WHERE code_key = ${key} AND active AND (max_redemptions IS NULL OR redeemed_count < max_redemptions)`;
-    return taken === 1;
+      WHERE code_key = ${key} AND active AND (max_redemptions IS NULL OR redeemed_count < max_redemptions)
+      RETURNING 1`,
+    );
+    return taken.length === 1;
   }
 
   async recordRedemption(
-    tx: PrismaTransaction,
+    db: Db,
     redemption: { key: string; orderId: string; cartId: string; amount: number; currency: string },
   ): Promise<void> {
-    await tx.$executeRaw`
+    await rowsOf(
+      db,
+      Prisma.sql`
       INSERT INTO discount_redemption (id, code_key, order_id, cart_id, amount, currency)
       VALUES (gen_random_uuid(), ${redemption.key}, ${redemption.orderId}::uuid, ${redemption.cartId}::uuid,
-              ${redemption.amount}, ${redemption.currency})`;
+              ${redemption.amount}, ${redemption.currency})`,
+    );
   }
 
   /** The order's redemption moves to `released` and its use is given back; false when it had none to release. */

@@ -92,12 +92,12 @@ export class DiscountService {
    * In the transaction that creates the order row: takes one use of the code, or answers false when none is left
    * (the last one was taken meanwhile). `record` then writes the redemption row once the order row exists.
    */
-  async takeUse(tx: PrismaTransaction, code: string): Promise<boolean> {
+  async takeUse(tx: Db, code: string): Promise<boolean> {
     return this.codes.takeUse(tx, codeKey(code));
   }
 
   async recordRedemption(
-    tx: PrismaTransaction,
+    tx: Db,
     redemption: { code: string; orderId: string; cartId: string; amount: number; currency: string },
   ): Promise<void> {
     await this.codes.recordRedemption(tx, { ...redemption, key: codeKey(redemption.code) });

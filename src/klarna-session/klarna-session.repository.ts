@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { rowsOf, type Db } from '../database/sql.js';
@@ -31,6 +32,11 @@ const SESSION_COLUMNS = Prisma.sql`id, cart_id AS "cartId", session_id AS "sessi
   last_correlation_id AS "lastCorrelationId", live, push_outcome_unknown AS "pushOutcomeUnknown", intent,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+const AUTHORIZATION_COLUMNS = Prisma.sql`id, cart_id AS "cartId", klarna_session_id AS "klarnaSessionId",
+  authorization_token AS "authorizationToken", cart_version AS "cartVersion", status::text AS status,
+  source::text AS source, held_for_review AS "heldForReview", created_at AS "createdAt", expires_at AS "expiresAt",
+  released_at AS "releasedAt"`;
+
 /** Statuses of authorizations that will never become an order, and that Klarna should therefore release. */
 const RELEASABLE = ['stale', 'cancelled', 'expired'] as const;
 
@@ -46,8 +52,12 @@ export class KlarnaSessionRepository {
     return row ?? null;
   }
 
-  findById(db: PrismaTransaction, id: string): Promise<KlarnaSession | null> {
-    return db.klarnaSession.findUnique({ where: { id } });
+  async findById(db: Db, id: string): Promise<KlarnaSession | null> {
+    const [row] = await rowsOf<KlarnaSession>(
+      db,
+      Prisma.sql`SELECT ${SESSION_COLUMNS} FROM klarna_session WHERE id = ${id}::uuid`,
+    );
+    return row ?? null;
   }
 
   /** A new session becomes the cart's live one; the one it replaces is kept (its authorizations refer to it). */
@@ -170,8 +180,12 @@ export class KlarnaSessionRepository {
     return row?.status ?? null;
   }
 
-  findAuthorization(db: PrismaTransaction, authorizationToken: string): Promise<KlarnaAuthorization | null> {
-    return db.klarnaAuthorization.findUnique({ where: { authorizationToken } });
+  async findAuthorization(db: Db, authorizationToken: string): Promise<KlarnaAuthorization | null> {
+    const [row] = await rowsOf<KlarnaAuthorization>(
+      db,
+      Prisma.sql`SELECT ${AUTHORIZATION_COLUMNS} FROM klarna_authorization WHERE authorization_token = ${authorizationToken}`,
+    );
+    return row ?? null;
   }
 
   findAuthorizationById(db: PrismaTransaction, id: string): Promise<KlarnaAuthorization | null> {
@@ -182,25 +196,48 @@ export class KlarnaSessionRepository {
     return db.klarnaAuthorization.findFirst({ where: { cartId, status: 'active' }, orderBy: { createdAt: 'desc' } });
   }
 
-  /** A newer authorization replaces the older ones (Klarna: use the new token). */
-  async supersedeActiveAuthorizations(db: PrismaTransaction, cartId: string): Promise<void> {
-    await db.klarnaAuthorization.updateMany({ where: { cartId, status: 'active' }, data: { status: 'stale' } });
-  }
-
-  createAuthorization(
-    db: PrismaTransaction,
+  /**
+   * Records a new authorization for the cart; in the same statement the cart's other active ones become stale (a
+   * newer authorization replaces the older ones; Klarna: use the new token).
+   */
+  async createAuthorization(
+    db: Db,
     authorization: Pick<
       KlarnaAuthorization,
       'cartId' | 'klarnaSessionId' | 'authorizationToken' | 'cartVersion' | 'source' | 'heldForReview' | 'expiresAt'
     >,
   ): Promise<KlarnaAuthorization> {
-    return db.klarnaAuthorization.create({ data: authorization });
+    const { cartId } = authorization;
+    const [row] = await rowsOf<KlarnaAuthorization>(
+      db,
+      Prisma.sql`
+      WITH superseded AS (
+        UPDATE klarna_authorization SET status = 'stale' WHERE cart_id = ${cartId}::uuid AND status = 'active'
+      )
+      INSERT INTO klarna_authorization
+        (id, cart_id, klarna_session_id, authorization_token, cart_version, source, held_for_review, expires_at)
+      VALUES (${randomUUID()}::uuid, ${cartId}::uuid, ${authorization.klarnaSessionId}::uuid,
+        ${authorization.authorizationToken}, ${authorization.cartVersion},
+        ${authorization.source}::"AuthorizationSource", ${authorization.heldForReview}, ${authorization.expiresAt})
+      RETURNING ${AUTHORIZATION_COLUMNS}`,
+    );
+    return row;
+  }
+
+  async setHeldForReview(db: Db, id: string, heldForReview: boolean): Promise<KlarnaAuthorization> {
+    const [row] = await rowsOf<KlarnaAuthorization>(
+      db,
+      Prisma.sql`
+      UPDATE klarna_authorization SET held_for_review = ${heldForReview} WHERE id = ${id}::uuid
+      RETURNING ${AUTHORIZATION_COLUMNS}`,
+    );
+    return row;
   }
 
   updateAuthorization(
     db: PrismaTransaction,
     id: string,
-    changes: Partial<Pick<KlarnaAuthorization, 'status' | 'heldForReview'>>,
+    changes: Partial<Pick<KlarnaAuthorization, 'status'>>,
   ): Promise<KlarnaAuthorization> {
     return db.klarnaAuthorization.update({ where: { id }, data: changes });
   }

@@ -155,7 +155,7 @@ export class KlarnaSessionService {
    * `replaced`: a new session took the place of a live one, whose authorizations Klarna should now release.
    */
   async openSession(
-    tx: PrismaTransaction,
+    tx: Db,
     cart: SessionCart,
     intent: KlarnaSessionIntent,
   ): Promise<{ created: boolean; replaced: boolean; session: KlarnaSessionAnswer }> {
@@ -379,7 +379,7 @@ export class KlarnaSessionService {
    * cart's live session as the caller read it under the cart's lock in this transaction (not read again).
    */
   async recordAuthorization(
-    tx: PrismaTransaction,
+    tx: Db,
     cartId: string,
     authorizationToken: string,
     source: 'storefront' | 'callback',
@@ -392,13 +392,12 @@ export class KlarnaSessionService {
         throw new UnprocessableError('AUTHORIZATION_INVALID', 'This authorization belongs to another cart');
       // The storefront's word on holding for review wins over the callback's default.
       if (source === 'storefront' && known.heldForReview !== heldForReview && known.status === 'active') {
-        return this.sessions.updateAuthorization(tx, known.id, { heldForReview });
+        return this.sessions.setHeldForReview(tx, known.id, heldForReview);
       }
       return known;
     }
     const session = await this.liveSessionUnlessRead(tx, cartId, lockedSession);
     if (!session) throw new NotFoundError('NO_KLARNA_SESSION', `Cart ${cartId} has no Klarna session`);
-    await this.sessions.supersedeActiveAuthorizations(tx, cartId);
     return this.sessions.createAuthorization(tx, {
       cartId,
       klarnaSessionId: session.id,
@@ -410,7 +409,7 @@ export class KlarnaSessionService {
     });
   }
 
-  findAuthorization(db: PrismaTransaction, authorizationToken: string): Promise<KlarnaAuthorization | null> {
+  findAuthorization(db: Db, authorizationToken: string): Promise<KlarnaAuthorization | null> {
     return this.sessions.findAuthorization(db, authorizationToken);
   }
 
@@ -436,7 +435,7 @@ export class KlarnaSessionService {
    * must be the live one for it. `lockedSession` as for recordAuthorization.
    */
   async placementBlocker(
-    db: PrismaTransaction,
+    db: Db,
     cart: { id: string; version: number },
     authorization: KlarnaAuthorization,
     lockedSession?: KlarnaSession | null,
@@ -453,7 +452,7 @@ export class KlarnaSessionService {
   }
 
   /** The Klarna session an authorization came from (reconciliation reads that one, not the cart's live one). */
-  async sessionOf(db: PrismaTransaction, authorization: KlarnaAuthorization): Promise<KlarnaSession | null> {
+  async sessionOf(db: Db, authorization: KlarnaAuthorization): Promise<KlarnaSession | null> {
     return this.sessions.findById(db, authorization.klarnaSessionId);
   }
 
@@ -464,7 +463,7 @@ export class KlarnaSessionService {
 
   /** The session the caller read under the cart's lock (null: none), or, when it read none (undefined), the live one. */
   private async liveSessionUnlessRead(
-    db: PrismaTransaction,
+    db: Db,
     cartId: string,
     lockedSession: KlarnaSession | null | undefined,
   ): Promise<KlarnaSession | null> {
@@ -472,7 +471,7 @@ export class KlarnaSessionService {
   }
 
   /** The cart's live session (a customer token needs one opened with intent tokenize or buy_and_tokenize). */
-  async liveSession(db: PrismaTransaction, cartId: string): Promise<KlarnaSession | null> {
+  async liveSession(db: Db, cartId: string): Promise<KlarnaSession | null> {
     return this.sessions.findByCart(db, cartId);
   }
 

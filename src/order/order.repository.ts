@@ -21,6 +21,19 @@ const toRecord = (order: Order): OrderRecord => ({
   orderLines: order.orderLines as unknown as KlarnaOrderLine[],
 });
 
+const ORDER_COLUMNS = Prisma.sql`id, cart_id AS "cartId", klarna_order_id AS "klarnaOrderId",
+  authorization_id AS "authorizationId", status::text AS status, fraud_status AS "fraudStatus",
+  order_amount AS "orderAmount", order_tax_amount AS "orderTaxAmount", captured_amount AS "capturedAmount",
+  purchase_country AS "purchaseCountry", purchase_currency AS "purchaseCurrency", order_lines AS "orderLines",
+  redirect_url AS "redirectUrl", merchant_reference1 AS "merchantReference1",
+  merchant_reference2 AS "merchantReference2", last_correlation_id AS "lastCorrelationId",
+  failed_attempts AS "failedAttempts", placement_outcome_unknown AS "placementOutcomeUnknown",
+  failure_status AS "failureStatus", failure_code AS "failureCode", attention_reason AS "attentionReason",
+  klarna_status AS "klarnaStatus", refunded_amount AS "refundedAmount",
+  remaining_authorized_amount AS "remainingAuthorizedAmount", expires_at AS "expiresAt",
+  auto_capture AS "autoCapture", reconciled_at AS "reconciledAt", created_at AS "createdAt",
+  updated_at AS "updatedAt"`;
+
 /** A capture or refund as Klarna made it, to be kept once (by Klarna's id). */
 export interface NewCapture {
   operationId: string | null;
@@ -69,13 +82,20 @@ export class OrderRepository {
   }
 
   /** The cart's order that is not failed (at most one: partial unique index order_cart_id_live_key). */
-  async findLiveByCart(db: PrismaTransaction, cartId: string): Promise<OrderRecord | null> {
-    const order = await db.order.findFirst({ where: { cartId, status: { not: 'failed' } } });
+  async findLiveByCart(db: Db, cartId: string): Promise<OrderRecord | null> {
+    const [order] = await rowsOf<Order>(
+      db,
+      Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "order" WHERE cart_id = ${cartId}::uuid AND status <> 'failed' LIMIT 1`,
+    );
     return order ? toRecord(order) : null;
   }
 
+  /**
+   * Writes the `placing` order row and, in the same statement, moves its cart to `placing` (the cart refuses every
+   * change until the outcome is known). The two only ever happen together.
+   */
   async createPlacing(
-    tx: PrismaTransaction,
+    db: Db,
     order: Pick<
       OrderRecord,
       | 'id'
@@ -89,14 +109,19 @@ export class OrderRepository {
       | 'autoCapture'
     >,
   ): Promise<OrderRecord> {
-    const created = await tx.order.create({
-      data: {
-        ...order,
-        orderLines: order.orderLines as unknown as Prisma.InputJsonValue,
-        status: 'placing',
-        merchantReference1: order.id,
-      },
-    });
+    const [created] = await rowsOf<Order>(
+      db,
+      Prisma.sql`
+      WITH cart_placing AS (
+        UPDATE cart SET status = 'placing', updated_at = now() WHERE id = ${order.cartId}::uuid
+      )
+      INSERT INTO "order" (id, cart_id, authorization_id, status, order_amount, order_tax_amount, purchase_country,
+        purchase_currency, order_lines, merchant_reference1, auto_capture)
+      VALUES (${order.id}::uuid, ${order.cartId}::uuid, ${order.authorizationId}::uuid, 'placing', ${order.orderAmount},
+        ${order.orderTaxAmount}, ${order.purchaseCountry}, ${order.purchaseCurrency},
+        ${JSON.stringify(order.orderLines)}::jsonb, ${order.id}, ${order.autoCapture})
+      RETURNING ${ORDER_COLUMNS}`,
+    );
     return toRecord(created);
   }
 
@@ -120,7 +145,9 @@ export class OrderRepository {
     id: string,
     placed: { klarnaOrderId: string; fraudStatus: string; redirectUrl: string | null; correlationId: string | null },
   ): Promise<boolean> {
-    const rows = await rowsOf<{ id: string }>(db, Prisma.sql`
+    const rows = await rowsOf<{ id: string }>(
+      db,
+      Prisma.sql`
       WITH placed AS (
         UPDATE "order" SET status = 'placed', klarna_order_id = ${placed.klarnaOrderId},
           fraud_status = ${placed.fraudStatus}, redirect_url = ${placed.redirectUrl},
@@ -139,7 +166,8 @@ export class OrderRepository {
         UPDATE klarna_session SET status = 'completed', updated_at = now()
         WHERE id = (SELECT klarna_session_id FROM consumed)
       )
-      SELECT id FROM placed`);
+      SELECT id FROM placed`,
+    );
     return rows.length === 1;
   }
 

@@ -121,14 +121,13 @@ export class OrderService {
 
   /** Records a callback's authorization now and schedules its placement after the grace period. */
   async acceptAuthorizationCallback(cartId: string, sessionId: string, authorizationToken: string): Promise<boolean> {
-    const accepted = await this.prisma.$transaction(async (tx) => {
-      await this.carts.lockOnly(tx, cartId);
-      const session = await this.klarnaSessions.liveSession(tx, cartId);
+    const accepted = await this.carts.inCheckout(cartId, async (db) => {
+      const session = await this.klarnaSessions.liveSession(db, cartId);
       if (session?.sessionId !== sessionId) return false;
       // Also for an ordered cart: the placement job then releases this second authorization at Klarna.
-      await this.klarnaSessions.recordAuthorization(tx, cartId, authorizationToken, 'callback', false, session);
+      await this.klarnaSessions.recordAuthorization(db, cartId, authorizationToken, 'callback', false, session);
       return true;
-    }, this.transactionOptions);
+    });
     if (accepted) {
       await this.jobs.send(
         PLACE_FROM_CALLBACK_JOB,
@@ -347,10 +346,7 @@ export class OrderService {
     cartId: string,
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<PlacementOutcome> {
-    const phase1 = await this.prisma.$transaction(
-      (tx) => this.beginPlacement(tx, cartId, request),
-      this.transactionOptions,
-    );
+    const phase1 = await this.carts.inCheckout(cartId, (db) => this.beginPlacement(db, cartId, request));
     switch (phase1.kind) {
       case 'existing':
         return { kind: 'placed', created: false, answer: await this.answerFor(phase1.order) };
@@ -400,13 +396,16 @@ export class OrderService {
     }
   }
 
-  /** Phase 1, in one transaction under the cart's lock: decide, and write the `placing` row. */
+  /**
+   * Phase 1, in one transaction under the cart's lock: decide, and write the `placing` row. Plain SQL on the
+   * transaction's connection (no Prisma): the checkout's hot path (issue 14).
+   */
   private async beginPlacement(
-    tx: PrismaTransaction,
+    tx: Db,
     cartId: string,
     request: { token: string; source: 'storefront' | 'callback'; finalize: boolean },
   ): Promise<Phase1> {
-    const locked = await this.carts.lockForCheckout(tx, cartId);
+    const locked = await this.carts.readLockedCheckout(tx, cartId);
     const { cart } = locked;
     const existing = await this.orders.findLiveByCart(tx, cartId);
     if (request.source === 'callback') {
@@ -503,7 +502,6 @@ export class OrderService {
         currency: orderData.purchaseCurrency,
       });
     }
-    await this.carts.beginPlacement(tx, cartId);
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
     return { kind: 'place', order, authorization, orderData };
   }
@@ -677,7 +675,12 @@ export class OrderService {
       correlationId: placed.correlationId ?? null,
     });
     if (completed) {
-      this.logger.log({ event: 'order.placed', orderId: order.id, cartId: order.cartId, klarnaOrderId: placed.orderId });
+      this.logger.log({
+        event: 'order.placed',
+        orderId: order.id,
+        cartId: order.cartId,
+        klarnaOrderId: placed.orderId,
+      });
     }
     return completed;
   }

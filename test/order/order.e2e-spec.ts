@@ -173,6 +173,40 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
     expect(placed.body.klarnaOrderId).toEqual(expect.any(String));
   });
 
+  it('a newer authorization supersedes a held one: the older goes stale, is released at Klarna and never placed', async () => {
+    const { cart, session, token: first } = await authorizedCart();
+    const held = await http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: first,
+      finalize: false,
+    });
+    expect(held.status).toBe(201);
+    const again = await service.klarna.control<{ authorization_token: string }>(
+      'POST',
+      `/sessions/${session.sessionId}/authorize`,
+      { outcome: 'approved' },
+    );
+    const second = again.body.authorization_token;
+    expect(second).not.toBe(first);
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: second,
+    });
+    expect(placed.status).toBe(201);
+    const { rows } = await database.query<{ authorization_token: string; status: string }>(
+      'SELECT authorization_token, status FROM klarna_authorization WHERE cart_id = $1',
+      [cart.id],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.authorization_token, row.status]))).toEqual({
+      [first]: 'stale',
+      [second]: 'consumed',
+    });
+    await eventually(async () =>
+      (await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${first}`))
+        ? true
+        : undefined,
+    );
+    expect((await calls('createOrder')).filter((call) => call.path.includes(first))).toHaveLength(0);
+  });
+
   it('answers REAUTHORIZATION_REQUIRED for POST /carts/:id/order without a live authorization', async () => {
     const { cart } = await createCartWithSession(http);
     const response = await http.post(`/carts/${cart.id}/order`);
