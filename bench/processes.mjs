@@ -4,7 +4,7 @@
  */
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 
@@ -131,6 +131,23 @@ export function cpuSplitOf(pid) {
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + kernel, ms) of every process named `comm` (PostgreSQL's backends: `postgres`) so far. */
+export function cpuOfCommand(comm) {
+  let ms = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ms;
 }
 
 // Linux's USER_HZ: 100 on every architecture Node runs on.

@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
-import { cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import { cpuOfCommand, cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
 import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -752,10 +752,19 @@ async function main() {
       for (const connections of options.connections) {
         log(`checkout at ${connections} concurrent shoppers for ${options.durationS}s`);
         const from = Date.now();
+        const cpuBefore = { service: cpuSplitOf(service.child.pid), postgres: cpuOfCommand('postgres') };
         const result = await runCheckout(service.url, simulatorUrl, connections, options.durationS);
+        const serviceCpu = cpuSplitOf(service.child.pid);
+        // What one flow costs the service and PostgreSQL (all its backends), unlike flows/s independent of what
+        // else the machine was doing: the figure to compare between code versions.
+        const perFlow = (ms) => round(ms / Math.max(result.flows, 1), 2);
         report.checkout.push({
           connections,
           ...result,
+          serviceCpuMsPerFlow: perFlow(
+            serviceCpu.userMs + serviceCpu.systemMs - cpuBefore.service.userMs - cpuBefore.service.systemMs,
+          ),
+          postgresCpuMsPerFlow: perFlow(cpuOfCommand('postgres') - cpuBefore.postgres),
           peakRssMb: round(serviceMemory.peakBetween(from, Date.now()) / MB, 1),
         });
       }
@@ -905,6 +914,8 @@ function print(report) {
         ['p50 ms', 'p50Ms'],
         ['p99 ms', 'p99Ms'],
         ['errors', 'errors'],
+        ['service CPU ms/flow', 'serviceCpuMsPerFlow'],
+        ['PostgreSQL CPU ms/flow', 'postgresCpuMsPerFlow'],
         ['peak RSS MB', 'peakRssMb'],
       ]),
     );
