@@ -128,15 +128,16 @@ export function evaluateTargets(report) {
 }
 
 /**
- * The service's req/s of a `--background-carts` run against a normal full run's (bench/results/latest.json), per
- * scenario and connection level both ran.
+ * The service's req/s of a `--background-carts` run against the same service on a database with only the seeded
+ * carts, per scenario and connection level: `normalTarget` 'service-small' is that second service, loaded in turn
+ * with the first in the same run; 'service' compares with a separate normal full run (bench/results/latest.json).
  * @returns {object | null} null when there is nothing comparable
  */
-export function compareScale(scaleReport, normalReport) {
+export function compareScale(scaleReport, normalReport, normalTarget = 'service') {
   const levels = [];
   for (const run of scaleReport.runs.filter((r) => r.target === 'service')) {
     const normal = normalReport.runs.find(
-      (r) => r.target === 'service' && r.scenario === run.scenario && r.connections === run.connections,
+      (r) => r.target === normalTarget && r.scenario === run.scenario && r.connections === run.connections,
     );
     if (!normal || !(normal.reqPerSec > 0)) continue;
     levels.push({
@@ -155,6 +156,7 @@ export function compareScale(scaleReport, normalReport) {
     .map((key) => `${key} ${normalReport.settings[key]} vs ${scaleReport.settings[key]}`);
   return {
     backgroundCarts: scaleReport.settings.backgroundCarts,
+    method: normalTarget === 'service-small' ? 'interleaved in one run' : 'against a separate normal run',
     normalRunStartedAt: normalReport.startedAt,
     scaleRunStartedAt: scaleReport.startedAt,
     settingsDiffer: differences,
