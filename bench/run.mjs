@@ -9,8 +9,9 @@
  *
  * Options: --smoke, --duration=<s> (per level), --warmup=<s>, --soak=<s> (0 = none), --carts=<n>,
  * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64, --flows=<n> (whole checkout
- * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load; the report goes to
- * scale.json and is compared with latest.json), --keep-database (for bench/explain.mjs).
+ * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load, and a second service on
+ * a database with the seeded carts only, loaded in turn for the comparison; the report goes to scale.json),
+ * --keep-database (for bench/explain.mjs).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
