@@ -21,8 +21,8 @@ export function isOpsRequest(request: FastifyRequest): boolean {
  */
 export function restrictOpsRoutes(fastify: FastifyInstance, config: AppConfig): void {
   if (config.opsPort === undefined) return;
-  fastify.addHook('onRequest', async (request) => {
-    if (!isOpsRequest(request) && OPS_ONLY_PATHS.test(request.url)) throw new NotFoundException();
+  fastify.addHook('onRequest', (request, _reply, next) => {
+    next(!isOpsRequest(request) && OPS_ONLY_PATHS.test(request.url) ? new NotFoundException() : undefined);
   });
 }
 
