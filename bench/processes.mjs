@@ -133,20 +133,30 @@ export function cpuSplitOf(pid) {
   }
 }
 
-/** CPU time (user + kernel, ms) of every process named `comm` (PostgreSQL's backends: `postgres`) so far. */
-export function cpuOfCommand(comm) {
-  let ms = 0;
+/**
+ * CPU time (user + kernel, ms) so far of every process named `comm` (PostgreSQL's backends: `postgres`), by pid.
+ * `cpuSinceOf(before, after)` sums what each used in between: a process started meanwhile counts from zero, one
+ * that ended meanwhile drops out (its last share is lost; its total must not be subtracted).
+ */
+export function cpuByPidOf(comm) {
+  const byPid = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      byPid.set(entry, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND);
     } catch {
       // gone meanwhile
     }
   }
+  return byPid;
+}
+
+export function cpuSinceOf(before, after) {
+  let ms = 0;
+  for (const [pid, total] of after) ms += total - (before.get(pid) ?? 0);
   return ms;
 }
 

@@ -27,7 +27,16 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBackgroundCarts } from './background-data.mjs';
 import { startPgWireCounter } from './pg-wire-counter.mjs';
-import { cpuOfCommand, cpuSplitOf, freePort, memoryOf, sampleMemory, startNode, waitForHttp } from './processes.mjs';
+import {
+  cpuByPidOf,
+  cpuSinceOf,
+  cpuSplitOf,
+  freePort,
+  memoryOf,
+  sampleMemory,
+  startNode,
+  waitForHttp,
+} from './processes.mjs';
 import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -774,7 +783,7 @@ async function main() {
       for (const connections of options.connections) {
         log(`checkout at ${connections} concurrent shoppers for ${options.durationS}s`);
         const from = Date.now();
-        const cpuBefore = { service: cpuSplitOf(service.child.pid), postgres: cpuOfCommand('postgres') };
+        const cpuBefore = { service: cpuSplitOf(service.child.pid), postgres: cpuByPidOf('postgres') };
         const result = await runCheckout(service.url, simulatorUrl, connections, options.durationS);
         const serviceCpu = cpuSplitOf(service.child.pid);
         // What one flow costs the service and PostgreSQL (all its backends), unlike flows/s independent of what
@@ -786,7 +795,7 @@ async function main() {
           serviceCpuMsPerFlow: perFlow(
             serviceCpu.userMs + serviceCpu.systemMs - cpuBefore.service.userMs - cpuBefore.service.systemMs,
           ),
-          postgresCpuMsPerFlow: perFlow(cpuOfCommand('postgres') - cpuBefore.postgres),
+          postgresCpuMsPerFlow: perFlow(cpuSinceOf(cpuBefore.postgres, cpuByPidOf('postgres'))),
           peakRssMb: round(serviceMemory.peakBetween(from, Date.now()) / MB, 1),
         });
       }
