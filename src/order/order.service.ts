@@ -556,8 +556,8 @@ export class OrderService {
    */
   private async recordPlaced(order: OrderRecord, placed: PlacedKlarnaOrder): Promise<OrderRecord> {
     try {
-      // One statement, atomic on its own: no transaction around it. When it wrote, the row is what it wrote;
-      // when someone (push, job) completed the placement first, their row is read.
+      // One statement, atomic on its own: no transaction around it. When it wrote, the answer comes from what it
+      // wrote; when someone (push, job) completed the placement first, their row is read.
       if (await this.finishPlacement(this.prisma.pool, order, placed)) {
         return {
           ...order,
