@@ -268,7 +268,7 @@ export class CartService {
   async readLockedCheckout(db: Db, cartId: string): Promise<LockedCheckout> {
     const read = await this.readUnderLock(db, cartId);
     if (!read) throw cartNotFound(cartId);
-    return { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)), read };
+    return lockedCheckoutOf(read);
   }
 
   /**
@@ -333,7 +333,7 @@ export class CartService {
   /** The cart under its row lock with its Klarna order content; null when there is no such cart. */
   private async lockedSnapshot(tx: PrismaTransaction, cartId: string): Promise<LockedCheckout | null> {
     const read = await this.lockedRead(tx, cartId);
-    return read && { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)), read };
+    return read && lockedCheckoutOf(read);
   }
 
   /** The cart's row lock, then everything it is priced from in one statement (src/cart/cart-store.ts). */
@@ -704,6 +704,10 @@ function findItem(items: CartItemRecord[], itemId: string): CartItemRecord {
 
 function definedFields<T extends object>(dto: T): Partial<T> {
   return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function lockedCheckoutOf(read: ChangeSnapshot): LockedCheckout {
+  return { cart: read.cart, sessionCart: sessionCart(read.cart, totalsOf(read.cart, read.items)), read };
 }
 
 function cartNotFound(cartId: string): NotFoundError {
