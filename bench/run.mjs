@@ -37,7 +37,7 @@ import {
   startNode,
   waitForHttp,
 } from './processes.mjs';
-import { compareScale, evaluateTargets, roundTripBreaches } from './targets.mjs';
+import { INTERLEAVED, compareScale, evaluateTargets, isNormalFullRun, roundTripBreaches } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -882,7 +882,7 @@ function addScaleComparison(report) {
     return;
   }
   const normal = JSON.parse(readFileSync(options.normalReport, 'utf8'));
-  if (normal.mode !== 'full' || normal.settings.backgroundCarts > 0) {
+  if (!isNormalFullRun(normal)) {
     report.notes.push('bench/results/latest.json is not a normal full run: no scale comparison.');
     return;
   }
@@ -901,9 +901,8 @@ function recordScaleInNormalReport(scale) {
   if (!existsSync(options.normalReport)) return;
   const normal = JSON.parse(readFileSync(options.normalReport, 'utf8'));
   // An interleaved comparison stands on its own; one against a normal run belongs to that run only.
-  const interleaved = scale.method === 'interleaved in one run';
-  if (normal.mode !== 'full' || normal.settings.backgroundCarts > 0) return;
-  if (!interleaved && normal.startedAt !== scale.normalRunStartedAt) return;
+  if (!isNormalFullRun(normal)) return;
+  if (scale.method !== INTERLEAVED && normal.startedAt !== scale.normalRunStartedAt) return;
   normal.scale = scale;
   normal.targets = evaluateTargets(normal);
   writeFileSync(options.normalReport, `${JSON.stringify(normal, null, 2)}\n`);
@@ -1004,7 +1003,7 @@ function print(report) {
   }
   if (report.scale) {
     console.log(
-      report.scale.method === 'interleaved in one run'
+      report.scale.method === INTERLEAVED
         ? `\nWith ${report.scale.backgroundCarts} background carts against the same service on the seeded carts only, level by level in turn (service req/s):`
         : `\nWith ${report.scale.backgroundCarts} background carts against the normal run of ${report.scale.normalRunStartedAt} (service req/s):`,
     );

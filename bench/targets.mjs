@@ -127,6 +127,12 @@ export function evaluateTargets(report) {
   return checks;
 }
 
+/** `compareScale`'s method when the small-database service was loaded in turn within the same run. */
+export const INTERLEAVED = 'interleaved in one run';
+
+/** A normal full run: one a scale comparison may be made against, or recorded in. */
+export const isNormalFullRun = (report) => report.mode === 'full' && !(report.settings.backgroundCarts > 0);
+
 /**
  * The service's req/s of a `--background-carts` run against the same service on a database with only the seeded
  * carts, per scenario and connection level: `normalTarget` 'service-small' is that second service, loaded in turn
@@ -156,7 +162,7 @@ export function compareScale(scaleReport, normalReport, normalTarget = 'service'
     .map((key) => `${key} ${normalReport.settings[key]} vs ${scaleReport.settings[key]}`);
   return {
     backgroundCarts: scaleReport.settings.backgroundCarts,
-    method: normalTarget === 'service-small' ? 'interleaved in one run' : 'against a separate normal run',
+    method: normalTarget === 'service-small' ? INTERLEAVED : 'against a separate normal run',
     normalRunStartedAt: normalReport.startedAt,
     scaleRunStartedAt: scaleReport.startedAt,
     settingsDiffer: differences,
