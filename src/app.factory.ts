@@ -8,8 +8,6 @@ import { AppConfig } from './config/app-config.js';
 import { CATALOG_IMPORT_ROUTE, CSV_CONTENT_TYPE } from './catalog/catalog.controller.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { createValidationPipe } from './common/validation.js';
-import { registerHttpMetrics } from './metrics/http-metrics.js';
-import { MetricsService } from './metrics/metrics.service.js';
 import { guardRequestInput } from './common/input-guards.js';
 import { registerRateLimits } from './common/rate-limits.js';
 import { withSharedWebhookSecret } from './database/shared-settings.js';
@@ -39,16 +37,15 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   const fastify = app.getHttpAdapter().getInstance();
-  // onRequest hooks run in this order: shutdown refusal and in-flight count, ops-only routes, rate limits.
+  // onRequest hooks run in this order: shutdown refusal, in-flight count and timing; rate limits. The ops-only routes
+  // carry their own.
   app.get(LifecycleService).registerHooks(fastify);
   app.get(LifecycleService).trackServer(app.getHttpServer());
   restrictOpsRoutes(fastify, config);
   await registerRateLimits(app, config);
   // CSV arrives as text; only the catalog import accepts it, every other route still refuses it (400).
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  HttpErrorFilter.requireJsonBodies(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
-  guardRequestInput(fastify, [CATALOG_IMPORT_ROUTE]);
-  registerHttpMetrics(fastify, app.get(MetricsService));
+  guardRequestInput(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
 
   // Built on the first request for it: the document is a few megabytes the service need not hold until then.
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

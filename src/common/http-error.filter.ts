@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { classifyDatabaseError } from '../database/database-errors.js';
-import { DomainError, ServiceUnavailableError, ValidationFailedError } from './errors.js';
+import { DomainError, ServiceUnavailableError } from './errors.js';
 
 export const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
@@ -81,28 +80,6 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   /**
-   * Bodies that are not JSON are refused before any controller runs (the REST API speaks JSON), except the
-   * content types a route is listed for in `otherBodies` (the catalog import also takes text/csv).
-   */
-  static requireJsonBodies(fastify: FastifyInstance, otherBodies: Record<string, RegExp> = {}): void {
-    // Callback style: it runs on every request, and an async hook costs a promise and a microtask turn each time.
-    fastify.addHook('preValidation', (request, _reply, next) => {
-      const contentType = request.headers['content-type'] ?? '';
-      if (!hasBody(request.headers) || /^application\/(.+\+)?json\b/i.test(contentType)) {
-        next();
-        return;
-      }
-      const allowed = otherBodies[`${request.method} ${request.routeOptions.url}`];
-      if (allowed?.test(contentType)) {
-        next();
-        return;
-      }
-      const message = allowed ? 'must be application/json or text/csv' : 'must be application/json';
-      next(new ValidationFailedError([{ field: 'content-type', message }]));
-    });
-  }
-
-  /**
    * A lost or refused database connection is an outage, not a bug: 503 with `Retry-After` and no driver message
    * (those name hosts, ports and SQL). Logged once here with the error's code only.
    */
@@ -172,8 +149,4 @@ function asFastifyClientError(exception: unknown): { field: string; message: str
       if (exception instanceof SyntaxError) return { field: 'body', message: 'must be valid JSON' };
       return undefined;
   }
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }

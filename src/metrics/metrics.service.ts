@@ -14,11 +14,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly httpRequestsInFlight = new Gauge({
+  private requestsInFlight?: () => number;
+
+  readonly httpRequestsInFlight: Gauge = new Gauge({
     name: 'http_requests_in_flight',
     help: 'HTTP requests received and not answered yet (what a shutdown waits for)',
     registers: [this.registry],
+    collect: () => {
+      if (this.requestsInFlight) this.httpRequestsInFlight.set(this.requestsInFlight());
+    },
   });
+
+  /** Read when Prometheus scrapes, not set on every request. */
+  observeHttpRequestsInFlight(count: () => number): void {
+    this.requestsInFlight = count;
+  }
+
+  observeHttpRequest(method: string, route: string, status: number, milliseconds: number): void {
+    this.httpRequestDuration.observe({ method, route, status: String(status) }, milliseconds / 1000);
+  }
 
   readonly klarnaRequestDuration = new Histogram({
     name: 'klarna_request_duration_seconds',

@@ -1,6 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AppConfig } from '../config/app-config.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
@@ -9,7 +9,7 @@ import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 const OPS_REQUESTS = new WeakSet<IncomingMessage>();
 
 /** Served only on the ops port when there is one: internals an operator wants and the internet must not see. */
-const OPS_ONLY_PATHS = /^\/(metrics|docs)(\/|-json|$|\?)/;
+const OPS_ONLY_ROUTES = /^\/(metrics|docs)(\/|-json|-yaml|$)/;
 
 export function isOpsRequest(request: FastifyRequest): boolean {
   return OPS_REQUESTS.has(request.raw);
@@ -18,11 +18,17 @@ export function isOpsRequest(request: FastifyRequest): boolean {
 /**
  * With OPS_PORT set, /metrics, /docs and /docs-json answer 404 on the public port. Everything stays one Fastify
  * app: the ops port is a second plain HTTP listener handing its requests to the same router (`fastify.routing`).
+ * The check is those routes' own onRequest hook (added as they are registered, so before app.init()), not a hook
+ * every other request would run too.
  */
 export function restrictOpsRoutes(fastify: FastifyInstance, config: AppConfig): void {
   if (config.opsPort === undefined) return;
-  fastify.addHook('onRequest', (request, _reply, next) => {
-    next(!isOpsRequest(request) && OPS_ONLY_PATHS.test(request.url) ? new NotFoundException() : undefined);
+  const opsPortOnly: onRequestHookHandler = (request, _reply, next) =>
+    next(isOpsRequest(request) ? undefined : new NotFoundException());
+  fastify.addHook('onRoute', (route) => {
+    if (!OPS_ONLY_ROUTES.test(route.url)) return;
+    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [...own, opsPortOnly];
   });
 }
 
