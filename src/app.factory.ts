@@ -5,7 +5,9 @@ import { buildOpenApiDocument } from './docs/openapi.js';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
+import { CartController, cartDirectRoutes } from './cart/cart.controller.js';
 import { CATALOG_IMPORT_ROUTE, CSV_CONTENT_TYPE } from './catalog/catalog.controller.js';
+import { serveDirectly } from './common/direct-routes.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { guardRequestInput } from './common/input-guards.js';
@@ -46,6 +48,7 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
   // CSV arrives as text; only the catalog import accepts it, every other route still refuses it (400).
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   guardRequestInput(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
+  serveDirectly(fastify, cartDirectRoutes(app.get(CartController)));
 
   // Built on the first request for it: the document is a few megabytes the service need not hold until then.
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply } from 'fastify';
-import { PatternParam, UuidParam } from '../common/validation.js';
+import type { DirectRoute } from '../common/direct-routes.js';
+import { PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
 import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
 import { SelectShippingDto } from '../shipping/dto/shipping-method.dto.js';
 import type { ShippingOption } from '../shipping/shipping-rules.js';
@@ -127,3 +128,21 @@ export class CartController {
     return this.carts.getKlarnaSession(cartId);
   }
 }
+
+/** GET /carts/:cartId, the storefront's most frequent call, served past Nest's router (common/direct-routes.ts). */
+export function cartDirectRoutes(controller: CartController): DirectRoute[] {
+  const cartId = uuidParamPipe('cartId');
+  return [
+    {
+      method: 'GET',
+      url: '/carts/:cartId',
+      handle: async (request) => {
+        // The pipe throws for anything but a UUID.
+        const id = (await cartId.transform((request.params as { cartId: string }).cartId, CART_ID)) as string;
+        return controller.getCart(id);
+      },
+    },
+  ];
+}
+
+const CART_ID = { type: 'param', data: 'cartId' } as const;

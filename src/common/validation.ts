@@ -55,12 +55,14 @@ function escapeRegExp(text: string): string {
 
 /** A path parameter that must be a UUID; anything else is a 400 naming the parameter. */
 export function UuidParam(name: string): ParameterDecorator {
-  return Param(
-    name,
-    new ParseUUIDPipe({
-      exceptionFactory: () => new ValidationFailedError([{ field: name, message: 'must be a UUID' }]),
-    }),
-  );
+  return Param(name, uuidParamPipe(name));
+}
+
+/** UuidParam's check, also for the routes served past Nest's router (direct-routes.ts). */
+export function uuidParamPipe(name: string): ParseUUIDPipe {
+  return new ParseUUIDPipe({
+    exceptionFactory: () => new ValidationFailedError([{ field: name, message: 'must be a UUID' }]),
+  });
 }
 
 /** A path parameter checked by a pattern; anything else is a 400 naming the parameter. */
