@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswers } from '../docs/api-schemas.js';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectRoute } from '../common/direct-routes.js';
-import { PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
+import { createValidationPipe, PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
 import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
 import { SelectShippingDto } from '../shipping/dto/shipping-method.dto.js';
 import type { ShippingOption } from '../shipping/shipping-rules.js';
@@ -129,20 +129,37 @@ export class CartController {
   }
 }
 
-/** GET /carts/:cartId, the storefront's most frequent call, served past Nest's router (common/direct-routes.ts). */
+/**
+ * The storefront's most frequent calls, reading a cart and changing a line, served past Nest's router
+ * (common/direct-routes.ts) with the checks their decorators make: the path's UUIDs, then the body through the
+ * global ValidationPipe.
+ */
 export function cartDirectRoutes(controller: CartController): DirectRoute[] {
-  const cartId = uuidParamPipe('cartId');
+  const uuid = { cartId: uuidParamPipe('cartId'), itemId: uuidParamPipe('itemId') };
+  // The pipes throw for anything but a UUID.
+  const param = async (request: FastifyRequest, name: keyof typeof uuid) =>
+    (await uuid[name].transform((request.params as Record<string, string>)[name], {
+      type: 'param',
+      data: name,
+    })) as string;
+  const bodies = createValidationPipe();
+  const body = async <T>(request: FastifyRequest, metatype: new () => T) =>
+    (await bodies.transform(request.body, { type: 'body', metatype })) as T;
   return [
     {
       method: 'GET',
       url: '/carts/:cartId',
-      handle: async (request) => {
-        // The pipe throws for anything but a UUID.
-        const id = (await cartId.transform((request.params as { cartId: string }).cartId, CART_ID)) as string;
-        return controller.getCart(id);
-      },
+      handle: async (request) => controller.getCart(await param(request, 'cartId')),
+    },
+    {
+      method: 'PATCH',
+      url: '/carts/:cartId/items/:itemId',
+      handle: async (request) =>
+        controller.updateItem(
+          await param(request, 'cartId'),
+          await param(request, 'itemId'),
+          await body(request, UpdateCartItemDto),
+        ),
     },
   ];
 }
-
-const CART_ID = { type: 'param', data: 'cartId' } as const;

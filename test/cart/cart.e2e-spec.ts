@@ -276,6 +276,44 @@ describe('bad input: 400 naming the field, and nothing written', () => {
     expect(response.body.errors).toEqual([{ field: 'cartId', message: 'must be a UUID' }]);
   });
 
+  // GET /carts/:cartId and this route are served past Nest's router (common/direct-routes.ts): the same checks.
+  it('checks a line change as its decorators say: path UUIDs, then the body, changing nothing', async () => {
+    const target = await createCart(http);
+    const line = await addItem(http, target.id, { quantity: 2 });
+    const itemId = line.items[0].id;
+    const refusals = [
+      [`/carts/not-a-uuid/items/${itemId}`, { quantity: 3 }, { field: 'cartId', message: 'must be a UUID' }],
+      [`/carts/${target.id}/items/not-a-uuid`, { quantity: 3 }, { field: 'itemId', message: 'must be a UUID' }],
+      [
+        `/carts/${target.id}/items/${itemId}`,
+        { quantity: 0 },
+        { field: 'quantity', message: 'must not be less than 1' },
+      ],
+      [
+        `/carts/${target.id}/items/${itemId}`,
+        { quantity: '3' },
+        { field: 'quantity', message: 'must be an integer number' },
+      ],
+      [
+        `/carts/${target.id}/items/${itemId}`,
+        { quantity: 3, unitPrice: 1 },
+        { field: 'unitPrice', message: 'is not allowed' },
+      ],
+    ] as const;
+    for (const [path, body, error] of refusals) {
+      const response = await http.patch<{ code: string; errors: unknown }>(path, body);
+      expect({ path, status: response.status, code: response.body.code, errors: response.body.errors }).toEqual({
+        path,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        errors: [error],
+      });
+    }
+    const read = await http.get<CartBody>(`/carts/${target.id}`);
+    expect(read.body.items[0].quantity).toBe(2);
+    expect(read.body.version).toBe(line.version);
+  });
+
   it('refuses an oversized body', async () => {
     const response = await http.post<{ errors: unknown }>(`/carts/${cart.id}/items`, {
       ...(await anItem(http)),
