@@ -36,7 +36,8 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.useGlobalPipes(createValidationPipe());
+  const validationPipe = createValidationPipe();
+  app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new HttpErrorFilter());
   const fastify = app.getHttpAdapter().getInstance();
   // onRequest hooks run in this order: shutdown refusal, in-flight count and timing; rate limits. The ops-only routes
@@ -48,7 +49,7 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
   // CSV arrives as text; only the catalog import accepts it, every other route still refuses it (400).
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   guardRequestInput(fastify, { [CATALOG_IMPORT_ROUTE]: CSV_CONTENT_TYPE });
-  serveDirectly(fastify, cartDirectRoutes(app.get(CartController)));
+  serveDirectly(fastify, cartDirectRoutes(app.get(CartController), validationPipe));
 
   // Built on the first request for it: the document is a few megabytes the service need not hold until then.
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Res, type ValidationPipe } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectRoute } from '../common/direct-routes.js';
-import { createValidationPipe, PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
+import { PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
 import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
 import { SelectShippingDto } from '../shipping/dto/shipping-method.dto.js';
 import type { ShippingOption } from '../shipping/shipping-rules.js';
@@ -134,7 +134,7 @@ export class CartController {
  * (common/direct-routes.ts) with the checks their decorators make: the path's UUIDs, then the body through the
  * global ValidationPipe.
  */
-export function cartDirectRoutes(controller: CartController): DirectRoute[] {
+export function cartDirectRoutes(controller: CartController, validationPipe: ValidationPipe): DirectRoute[] {
   const uuid = { cartId: uuidParamPipe('cartId'), itemId: uuidParamPipe('itemId') };
   // The pipes throw for anything but a UUID.
   const param = async (request: FastifyRequest, name: keyof typeof uuid) =>
@@ -142,9 +142,8 @@ export function cartDirectRoutes(controller: CartController): DirectRoute[] {
       type: 'param',
       data: name,
     })) as string;
-  const bodies = createValidationPipe();
   const body = async <T>(request: FastifyRequest, metatype: new () => T) =>
-    (await bodies.transform(request.body, { type: 'body', metatype })) as T;
+    (await validationPipe.transform(request.body, { type: 'body', metatype })) as T;
   return [
     {
       method: 'GET',
