@@ -93,7 +93,7 @@ describe('the ops port', () => {
   afterAll(() => service.close());
 
   it('serves /metrics and /docs there and not on the public port', async () => {
-    for (const path of ['/metrics', '/docs', '/docs-json', '/docs/swagger-ui.css']) {
+    for (const path of ['/metrics', '/docs', '/docs-json', '/docs-yaml', '/docs/swagger-ui.css']) {
       expect((await fetch(`${service.opsUrl}${path}`)).status).toBe(200);
       const onPublic = await fetch(`${service.url}${path}`);
       expect(onPublic.status).toBe(404);
