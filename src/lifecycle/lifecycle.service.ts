@@ -9,6 +9,7 @@ import { PrismaService } from '../database/prisma.service.js';
 import { ReadinessProbe } from '../health/readiness-probe.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { InFlightRequests } from './in-flight-requests.js';
 
 export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' | 'database' | 'done';
 
@@ -27,7 +28,7 @@ export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' 
 export class LifecycleService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LifecycleService.name);
   private stageNow: ShutdownStage = 'serving';
-  private readonly inFlight = new Set<FastifyReply>();
+  private readonly inFlight = new InFlightRequests<FastifyReply>();
   private drained: (() => void) | undefined;
   private readonly servers = new Set<Server>();
   private stopping: Promise<void> | undefined;
@@ -67,10 +68,10 @@ export class LifecycleService implements BeforeApplicationShutdown {
         return;
       }
       const started = performance.now();
-      this.inFlight.add(reply);
+      const handle = this.inFlight.add(reply);
       // `close` comes once per response: after it was sent, or when the client went away first.
       reply.raw.once('close', () => {
-        this.inFlight.delete(reply);
+        this.inFlight.remove(handle);
         if (reply.raw.writableFinished) {
           this.metrics.observeHttpRequest(
             request.method,
