@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { InFlightRequests } from './in-flight-requests.js';
 
 describe('InFlightRequests', () => {
