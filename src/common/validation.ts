@@ -1,10 +1,10 @@
 import { Param, ParseUUIDPipe, ValidationPipe, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { ValidationFailedError, type FieldError } from './errors.js';
-import { memoizeValidationMetadata } from './validation-metadata-cache.js';
+import { speedUpClassValidatorLookups } from './class-validator-lookups.js';
 
 /** The one global ValidationPipe: unknown fields refused, payloads turned into their DTO classes. */
 export function createValidationPipe(): ValidationPipe {
-  memoizeValidationMetadata();
+  speedUpClassValidatorLookups();
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,

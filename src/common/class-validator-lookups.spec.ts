@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { IsInt, IsString, Min, getMetadataStorage, validateSync } from 'class-validator';
-import { memoizeValidationMetadata } from './validation-metadata-cache.js';
+import { IsInt, IsString, Min, getFromContainer, getMetadataStorage, validateSync } from 'class-validator';
+import { speedUpClassValidatorLookups } from './class-validator-lookups.js';
 
 class Line {
   @IsString()
@@ -13,8 +13,8 @@ class PricedLine extends Line {
   quantity!: number;
 }
 
-memoizeValidationMetadata();
-memoizeValidationMetadata();
+speedUpClassValidatorLookups();
+speedUpClassValidatorLookups();
 
 const line = (reference: unknown, quantity: unknown) => Object.assign(new PricedLine(), { reference, quantity });
 const failed = (object: object, groups?: string[]) =>
@@ -22,7 +22,16 @@ const failed = (object: object, groups?: string[]) =>
     (error) => `${error.property}: ${Object.keys(error.constraints ?? {})}`,
   );
 
-describe('memoizeValidationMetadata', () => {
+describe('speedUpClassValidatorLookups', () => {
+  it('keeps one instance per constraint class, made on first use', () => {
+    class Constraint {}
+    class Other {}
+    const constraint = getFromContainer(Constraint);
+    expect(constraint).toBeInstanceOf(Constraint);
+    expect(getFromContainer(Constraint)).toBe(constraint);
+    expect(getFromContainer(Other)).toBeInstanceOf(Other);
+  });
+
   it('answers a second lookup of the same class and options from memory', () => {
     const storage = getMetadataStorage();
     const first = storage.getTargetValidationMetadatas(PricedLine, '', false, false);
