@@ -22,7 +22,7 @@ interface Lane {
 export class CartQueue {
   /**
    * A null-prototype object as the dictionary rather than a Map: a lane comes and goes with almost every change, and
-   * a Map with that churn makes minor GCs promote what its replaced tables held (see InFlightRequests).
+   * a Map with that churn makes minor GCs promote what its replaced tables held (see InFlightList).
    */
   private readonly lanes: Record<string, Lane | undefined> = Object.create(null) as Record<string, Lane | undefined>;
   private readonly depth: number;

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PgBoss, type SendOptions } from 'pg-boss';
+import { InFlightList } from '../common/in-flight-list.js';
 import { AppConfig } from '../config/app-config.js';
 import { moveV10Jobs, setAsideV10Schema } from './pgboss-v10-upgrade.js';
 
@@ -14,8 +15,8 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   private readonly queues = new Set<string>();
   private started: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
-  /** Jobs whose handler runs in this process now, by job id: named in the log if a shutdown runs out of time. */
-  private readonly running = new Map<string, string>();
+  /** Jobs whose handler runs in this process now (name and id): named in the log if a shutdown runs out of time. */
+  private readonly running = new InFlightList<string>();
 
   constructor(private readonly config: AppConfig) {
     this.boss = new PgBoss({
@@ -49,7 +50,7 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
   }
 
   runningJobs(): string[] {
-    return [...this.running.values()];
+    return [...this.running];
   }
 
   /** Sends `name` on the cron expression (UTC); pg-boss keeps one schedule per name across instances. */
@@ -79,11 +80,11 @@ export class JobQueueService implements OnModuleInit, OnApplicationShutdown {
     const worker: { id?: string } = {};
     const options = { pollingIntervalSeconds, batchSize: 1, localConcurrency };
     worker.id = await this.boss.work<T>(name, options, async ([job]) => {
-      this.running.set(job.id, `${name} ${job.id}`);
+      const running = this.running.add(`${name} ${job.id}`);
       try {
         await handler(job.data);
       } finally {
-        this.running.delete(job.id);
+        this.running.remove(running);
       }
       // pg-boss waits a polling interval even after finding work; a busy queue is drained at once instead.
       if (worker.id) this.boss.notifyWorker(worker.id);

@@ -5,11 +5,11 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config.js';
 import { ServiceUnavailableError } from '../common/errors.js';
+import { InFlightList } from '../common/in-flight-list.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ReadinessProbe } from '../health/readiness-probe.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { InFlightRequests } from './in-flight-requests.js';
 
 export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' | 'database' | 'done';
 
@@ -28,7 +28,7 @@ export type ShutdownStage = 'serving' | 'readiness-off' | 'http-drain' | 'jobs' 
 export class LifecycleService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LifecycleService.name);
   private stageNow: ShutdownStage = 'serving';
-  private readonly inFlight = new InFlightRequests<FastifyReply>();
+  private readonly inFlight = new InFlightList<FastifyReply>();
   private drained: (() => void) | undefined;
   private readonly servers = new Set<Server>();
   private stopping: Promise<void> | undefined;

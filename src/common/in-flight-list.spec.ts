@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { InFlightRequests } from './in-flight-requests.js';
+import { InFlightList } from './in-flight-list.js';
 
-describe('InFlightRequests', () => {
+describe('InFlightList', () => {
   it('lists what was added and not removed, oldest first', () => {
-    const requests = new InFlightRequests<string>();
+    const requests = new InFlightList<string>();
     const handles = ['a', 'b', 'c', 'd'].map((value) => requests.add(value));
     requests.remove(handles[1]);
     expect([...requests]).toEqual(['a', 'c', 'd']);
@@ -11,7 +11,7 @@ describe('InFlightRequests', () => {
   });
 
   it('removes the first, the last and the only entry, and keeps adding after each', () => {
-    const requests = new InFlightRequests<string>();
+    const requests = new InFlightList<string>();
     const [a, , c] = ['a', 'b', 'c'].map((value) => requests.add(value));
     requests.remove(a);
     requests.remove(c);
@@ -24,7 +24,7 @@ describe('InFlightRequests', () => {
   });
 
   it('is empty again once everything is removed, in any order', () => {
-    const requests = new InFlightRequests<number>();
+    const requests = new InFlightList<number>();
     const handles = [1, 2, 3, 4, 5].map((value) => requests.add(value));
     for (const index of [2, 0, 4, 1, 3]) requests.remove(handles[index]);
     expect([...requests]).toEqual([]);
@@ -34,7 +34,7 @@ describe('InFlightRequests', () => {
   });
 
   it('ignores a second removal of the same request', () => {
-    const requests = new InFlightRequests<string>();
+    const requests = new InFlightList<string>();
     const a = requests.add('a');
     requests.add('b');
     requests.remove(a);

@@ -8,7 +8,8 @@ interface Entry<T> {
 export type InFlightHandle = object;
 
 /**
- * The requests being served, for the drain at shutdown: a doubly linked list, not a `Set`.
+ * What is running now (requests being served, jobs being worked), for a graceful shutdown to wait for and name: a
+ * doubly linked list, not a `Set` or a `Map`.
  *
  * A Set that gains and loses an entry on every request rehashes into a new table every few dozen requests, and V8
  * keeps each replaced table, with its entries, linked to the one that replaced it (so that live iterators can follow).
@@ -18,7 +19,7 @@ export type InFlightHandle = object;
  * holds for a Map (bench/README.md, "Garbage collection and the young generation"). A removed entry here is unlinked
  * and cleared, so nothing dead points at a live request.
  */
-export class InFlightRequests<T> implements Iterable<T> {
+export class InFlightList<T> implements Iterable<T> {
   private first: Entry<T> | undefined;
   private last: Entry<T> | undefined;
   private count = 0;
