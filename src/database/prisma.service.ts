@@ -74,7 +74,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 /**
  * The pool's clients that are not idle in it, read from pg-pool's own lists. Not tracked with the pool's `acquire`
  * and `release` events: with a listener on those, every minor GC under load promoted about 200 KB of query results
- * (6 KB without), which cost reads about 5 µs each in GC (bench/README.md, "Garbage collection and the young
+ * (6 KB without), which cost reads 3–5 µs each in GC (bench/README.md, "Garbage collection and the young
  * generation"). The graceful-shutdown test cuts a request that holds a connection; it fails if these lists change.
  */
 function checkedOutClients(pool: pg.Pool): pg.PoolClient[] {
