@@ -100,7 +100,15 @@ describe('Klarna webhooks', () => {
       const rows = await ordersOfCart(answer.cartId);
       expect(rows).toHaveLength(1);
       expect(rows[0].id).toBe(answer.storefront.body.orderId);
-      expect(createOrders.filter((call) => call.path.includes(answer.token) && call.status === 200)).toHaveLength(1);
+      // One Klarna order per cart. A create order this side gave up on (KLARNA_TIMEOUT_MS on a loaded machine) is
+      // asked again with the same Klarna-Idempotency-Key, and Klarna answers it with the same order: two calls, one
+      // order. A second order would need a second key.
+      const placed = createOrders.filter((call) => call.path.includes(answer.token) && call.status === 200);
+      expect(placed.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(placed.map((call) => call.headers['klarna-idempotency-key']))).toEqual(
+        new Set([placed[0].headers['klarna-idempotency-key']]),
+      );
+      expect(new Set(placed.map((call) => call.response?.order_id))).toEqual(new Set([rows[0].klarna_order_id]));
     }
   }, 120_000);
 
