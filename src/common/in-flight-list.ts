@@ -51,6 +51,6 @@ export class InFlightList<T> implements Iterable<T> {
 
   /** Oldest first. */
   *[Symbol.iterator](): Iterator<T> {
-    for (let entry = this.first; entry; entry = entry.next) if (entry.value !== undefined) yield entry.value;
+    for (let entry = this.first; entry; entry = entry.next) yield entry.value as T;
   }
 }
