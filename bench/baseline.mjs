@@ -10,6 +10,8 @@
  * COMMIT. Like the service it calls no Klarna and writes nothing when the quantity is the one the cart has.
  * `GET /carts/:cartId` mirrors CartService.getCart: one statement.
  * Left out on purpose (they cost no I/O): market and line validation, session expiry and market-change plans.
+ * Its answers are the service's view, field for field (bench/run.mjs checks a read byte for byte and a change's
+ * shape before loading), so both sides serialise and send the same bytes.
  *
  * Run: `node bench/baseline.mjs` with PORT, DATABASE_URL, DATABASE_POOL_SIZE, KLARNA_API_URL,
  * KLARNA_USERNAME, KLARNA_PASSWORD. Prints one line `baseline listening on <url>`.
@@ -85,7 +87,12 @@ function sessionBody(order) {
   });
 }
 
+/**
+ * The answer the service gives (CartService's view), field for field and in the same order, so both sides serialise
+ * and send the same bytes; bench/run.mjs checks that both answer a read of one cart identically.
+ */
 function cartView(cart, order, items, klarna) {
+  const shipping = cart.shipping_line;
   return {
     id: cart.id,
     status: cart.status,
@@ -93,17 +100,42 @@ function cartView(cart, order, items, klarna) {
     purchaseCountry: cart.purchase_country,
     purchaseCurrency: cart.purchase_currency,
     locale: cart.locale,
+    shipping: shipping
+      ? {
+          methodId: shipping.reference,
+          name: shipping.name,
+          amount: shipping.unitPrice,
+          taxRate: shipping.salesTaxRate ?? shipping.taxRate,
+        }
+      : null,
+    discount: cart.discount_code
+      ? {
+          code: cart.discount_code,
+          amount: -cart.discount_lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0),
+        }
+      : null,
     items: items.map((item, index) => ({
-      ...order.orderLines[index],
+      id: item.id,
+      reference: item.reference,
+      name: item.name,
+      type: item.type,
+      quantity: item.quantity,
       quantityUnit: item.quantityUnit,
+      unitPrice: item.unitPrice,
+      taxRate: item.taxRate,
+      salesTaxRate: item.salesTaxRate,
+      totalDiscountAmount: item.totalDiscountAmount,
       imageUrl: item.imageUrl,
       productUrl: item.productUrl,
-      id: item.id,
+      totalAmount: order.orderLines[index].totalAmount,
+      totalTaxAmount: order.orderLines[index].totalTaxAmount,
     })),
+    orderLines: order.orderLines,
     orderAmount: order.orderAmount,
     orderTaxAmount: order.orderTaxAmount,
     customer: cart.customer,
     klarna,
+    notices: [],
   };
 }
 

@@ -198,6 +198,36 @@ async function seedCarts(serviceUrl, count) {
   });
 }
 
+/**
+ * The baseline must send what the service sends: a read of one cart answers the same bytes on both, and a change
+ * answers the same fields with the same types (two carts, so neither sees the other's change). Throws otherwise: the
+ * ratios would compare different work.
+ */
+async function checkSameAnswers(serviceUrl, baselineUrl, carts) {
+  const read = (base) => fetch(`${base}/carts/${carts[0].cartId}`).then((response) => response.text());
+  const [serviceRead, baselineRead] = [await read(serviceUrl), await read(baselineUrl)];
+  if (serviceRead !== baselineRead)
+    throw new Error(`the baseline's read answer differs from the service's:\n${baselineRead}\n${serviceRead}`);
+  const change = async (base, cart) =>
+    shapeOf(
+      (await call(base, 'PATCH', `/carts/${cart.cartId}/items/${cart.itemId}`, { quantity: nextQuantity(cart) }, 200))
+        .body,
+    );
+  const [serviceChange, baselineChange] = [await change(serviceUrl, carts[1]), await change(baselineUrl, carts[2])];
+  if (JSON.stringify(serviceChange) !== JSON.stringify(baselineChange))
+    throw new Error(
+      `the baseline's change answer differs from the service's in shape:\n${JSON.stringify(baselineChange)}\n${JSON.stringify(serviceChange)}`,
+    );
+}
+
+/** A JSON value's keys, in order, with the type of each leaf. */
+function shapeOf(value) {
+  if (Array.isArray(value)) return value.map(shapeOf);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).map(([key, field]) => [key, shapeOf(field)]);
+  return value === null ? 'null' : typeof value;
+}
+
 /** The next quantity for a cart: always different from the one before it. */
 function nextQuantity(cart) {
   cart.changes += 1;
@@ -615,7 +645,7 @@ async function main() {
       WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
       OPS_API_KEY,
     });
-    const startService = async (name, url) => {
+    const startService = async (name, url, build = dist('main.js')) => {
       const port = await freePort();
       // Started as in production (package.json start:prod, Dockerfile): V8's old space bounded to 160 MB and its
       // young generation to 8 MB semi-spaces (see V8_FLAGS in processes.mjs).
@@ -624,7 +654,7 @@ async function main() {
       const extra = name === 'service' ? (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
       const child = startNode(
         name,
-        ['--max-old-space-size=160', ...extra, dist('main.js')],
+        ['--max-old-space-size=160', ...extra, build],
         targetEnv(port, url, opsPort),
         ROOT,
       );
@@ -634,7 +664,9 @@ async function main() {
     };
     const startBaseline = async (name, url) => {
       const port = await freePort();
-      const child = startNode(name, [path.join(ROOT, 'bench', 'baseline.mjs')], targetEnv(port, url), ROOT);
+      // BENCH_BASELINE_NODE_FLAGS: the same for the baseline, so that both sides can be profiled alike.
+      const extra = name === 'baseline' ? (process.env.BENCH_BASELINE_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
+      const child = startNode(name, [...extra, path.join(ROOT, 'bench', 'baseline.mjs')], targetEnv(port, url), ROOT);
       cleanups.push(() => child.stop());
       await waitForHttp(child, `http://127.0.0.1:${port}/health`);
       return { child, url: `http://127.0.0.1:${port}` };
@@ -684,9 +716,21 @@ async function main() {
     // database with the same seeded carts and nothing else: the comparison is interleaved in one run, so the
     // machine's drift over minutes (±20 % here) does not pass for the data's effect.
     const small = options.backgroundCarts > 0 ? await startSmallService() : undefined;
+    // BENCH_BEFORE_BUILD=<folder>: a copy of an earlier build (e.g. `cp -r dist dist-before` before a change), run
+    // as a second service on the same database and carts and loaded in turn with the others at every level: a
+    // before/after comparison of one change that the machine's drift over minutes does not blur. Repeating a level
+    // (`--connections=16,16,16`) interleaves it further.
+    const before = process.env.BENCH_BEFORE_BUILD
+      ? await startService('service-before', databaseUrl, path.resolve(process.env.BENCH_BEFORE_BUILD, 'main.js'))
+      : undefined;
+    if (before) {
+      before.memory = sampleMemory(before.child.pid, 250);
+      cleanups.push(async () => before.memory.stop());
+    }
     if (options.keepDatabase)
       report.notes.push(`database kept: node bench/explain.mjs --url=${databaseUrl} --cart=${carts[0].cartId}`);
 
+    await checkSameAnswers(service.url, baseline.url, carts);
     log('probing round trips and Klarna calls per request (second instances behind a counting proxy)');
     const counter = await startPgWireCounter({
       host: new URL(options.serverUrl).hostname,
@@ -718,6 +762,7 @@ async function main() {
       baseline: { ...baseline, carts, memory: baselineMemory },
       service: { ...service, carts, memory: serviceMemory },
       ...(small ? { 'service-small': small } : {}),
+      ...(before ? { 'service-before': before } : {}),
     };
     for (const scenario of ['cart-mutation', 'cart-read'].filter((name) => options.scenarios.includes(name))) {
       for (const [name, target] of Object.entries(targets)) {
