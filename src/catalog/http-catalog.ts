@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { withDeadline } from '../common/deadline.js';
 import { CatalogUnavailableError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { Catalog } from './catalog.js';
@@ -61,16 +62,17 @@ export class HttpCatalog extends Catalog {
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, {
-        headers: {
-          accept: 'application/json',
-          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
-        },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
+      ({ status, text } = await withDeadline(this.settings.timeoutMs, async (signal) => {
+        const response = await fetch(url, {
+          headers: {
+            accept: 'application/json',
+            ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
+          },
+          redirect: 'error',
+          signal,
+        });
+        return { status: response.status, text: await response.text() };
+      }));
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       throw this.unavailable(timedOut ? 'timeout' : 'unreachable', timedOut ? undefined : (error as Error).message);

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { CartService } from '../cart/cart.service.js';
+import { withDeadline } from '../common/deadline.js';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -97,20 +98,22 @@ export class EventDeliveryService {
     const body = JSON.stringify(eventBody(event, shippingAddress));
     const timestamp = new Date();
     try {
-      const response = await fetch(url!, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'klarna-checkout-bff',
-          'webhook-id': event.id,
-          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': this.signer!.sign(event.id, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
+      return await withDeadline(timeoutMs, async (signal) => {
+        const response = await fetch(url!, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'klarna-checkout-bff',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+            'webhook-signature': this.signer!.sign(event.id, timestamp, body),
+          },
+          body,
+          signal,
+        });
+        return { status: response.status, response: answerExcerpt(await response.text()) };
       });
-      return { status: response.status, response: answerExcerpt(await response.text()) };
     } catch (error) {
       return { status: null, error: describeFailure(error), response: null };
     }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { withDeadline } from '../common/deadline.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KlarnaApiError } from './klarna-api.error.js';
@@ -358,16 +359,18 @@ export class KlarnaRestGateway extends KlarnaGateway implements OnApplicationShu
     const headers: Record<string, string> = { ...this.headers };
     if (idempotencyKey) headers['klarna-idempotency-key'] = idempotencyKey;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.dispatcher.request({
-      origin: this.origin,
-      path: this.pathPrefix + path,
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+    return withDeadline(this.timeoutMs, async (signal) => {
+      const response = await this.dispatcher.request({
+        origin: this.origin,
+        path: this.pathPrefix + path,
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, data: parseBody(text) };
     });
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, data: parseBody(text) };
   }
 }
 
@@ -380,7 +383,7 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** The call's own time limit (AbortSignal.timeout), or undici's for headers or body. */
+/** The call's own time limit (withDeadline), or undici's for headers or body. */
 function isTimeout(error: unknown): boolean {
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
   return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
