@@ -124,6 +124,8 @@ export function priceLines(
  * one per rate, of the rate times the net total of the lines taxed at it, rounded to a minor unit.
  */
 export function salesTaxLines(lines: readonly (CartLine & { salesTaxRate?: number | null })[]): CartLine[] {
+  // Most markets have no sales tax: every read and change of their carts comes here.
+  if (!lines.some((line) => line.salesTaxRate)) return [];
   const netByRate = new Map<number, number>();
   for (const line of lines) {
     if (!line.salesTaxRate) continue;

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswers } from '../docs/api-schemas.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectRoute } from '../common/direct-routes.js';
-import { PatternParam, UuidParam, uuidParamPipe } from '../common/validation.js';
+import { checkedUuid, PatternParam, UuidParam } from '../common/validation.js';
 import { ApplyDiscountCodeDto, DISCOUNT_CODE_PATTERN, DISCOUNT_CODE_RULE } from '../discount/dto/discount-code.dto.js';
 import { SelectShippingDto } from '../shipping/dto/shipping-method.dto.js';
 import type { ShippingOption } from '../shipping/shipping-rules.js';
@@ -135,28 +135,23 @@ export class CartController {
  * global ValidationPipe.
  */
 export function cartDirectRoutes(controller: CartController, validationPipe: ValidationPipe): DirectRoute[] {
-  const uuid = { cartId: uuidParamPipe('cartId'), itemId: uuidParamPipe('itemId') };
-  // The pipes throw for anything but a UUID.
-  const param = async (request: FastifyRequest, name: keyof typeof uuid) =>
-    (await uuid[name].transform((request.params as Record<string, string>)[name], {
-      type: 'param',
-      data: name,
-    })) as string;
+  const param = (request: FastifyRequest, name: 'cartId' | 'itemId') =>
+    checkedUuid((request.params as Record<string, string>)[name], name);
   const body = async <T>(request: FastifyRequest, metatype: new () => T) =>
     (await validationPipe.transform(request.body, { type: 'body', metatype })) as T;
   return [
     {
       method: 'GET',
       url: '/carts/:cartId',
-      handle: async (request) => controller.getCart(await param(request, 'cartId')),
+      handle: (request) => controller.getCart(param(request, 'cartId')),
     },
     {
       method: 'PATCH',
       url: '/carts/:cartId/items/:itemId',
       handle: async (request) =>
         controller.updateItem(
-          await param(request, 'cartId'),
-          await param(request, 'itemId'),
+          param(request, 'cartId'),
+          param(request, 'itemId'),
           await body(request, UpdateCartItemDto),
         ),
     },

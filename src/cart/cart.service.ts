@@ -42,7 +42,7 @@ import type { CartItemRecord, CartNotice, CartRecord, CartView, CustomerData } f
 import type { AddCartItemDto, UpdateCartItemDto } from './dto/cart-item.dto.js';
 import type { CreateCartDto, UpdateCartDto } from './dto/cart.dto.js';
 import type { PutCustomerDto } from './dto/customer.dto.js';
-import { checkOrder, computeOrder, type OrderTotals } from './order-lines.js';
+import { checkOrder, computeOrder, type CartLine, type OrderTotals } from './order-lines.js';
 
 /** What a change wants the cart to be: its record (market, customer) and its lines by reference and quantity. */
 interface Wanted {
@@ -720,8 +720,11 @@ function cartLocked(cartId: string): ConflictError {
 
 /** The cart's Klarna lines: its items, the shipping fee, the discount, then the sales-tax lines (US). */
 function totalsOf(cart: CartRecord, items: CartItemRecord[]): OrderTotals {
-  const lines = [...items, ...(cart.shippingLine ? [cart.shippingLine] : []), ...cart.discountLines];
-  return computeOrder([...lines, ...salesTaxLines(lines)], cart.purchaseCountry);
+  const lines: CartLine[] = items.concat();
+  if (cart.shippingLine) lines.push(cart.shippingLine);
+  lines.push(...cart.discountLines);
+  lines.push(...salesTaxLines(lines));
+  return computeOrder(lines, cart.purchaseCountry);
 }
 
 function sameChoice(cart: CheckoutChoice, choice: CheckoutChoice): boolean {
@@ -829,14 +832,23 @@ function toView(
         }
       : null,
     discount: cart.discountCode ? { code: cart.discountCode, amount: -totalOf(cart.discountLines) } : null,
-    items: items.map((item, index) => {
-      const { position: _position, ...fields } = item;
-      return {
-        ...fields,
-        totalAmount: totals.lines[index].totalAmount,
-        totalTaxAmount: totals.lines[index].totalTaxAmount,
-      };
-    }),
+    // Field by field rather than a rest pattern without `position`: that copies through a slow generic path.
+    items: items.map((item, index) => ({
+      id: item.id,
+      reference: item.reference,
+      name: item.name,
+      type: item.type,
+      quantity: item.quantity,
+      quantityUnit: item.quantityUnit,
+      unitPrice: item.unitPrice,
+      taxRate: item.taxRate,
+      salesTaxRate: item.salesTaxRate,
+      totalDiscountAmount: item.totalDiscountAmount,
+      imageUrl: item.imageUrl,
+      productUrl: item.productUrl,
+      totalAmount: totals.lines[index].totalAmount,
+      totalTaxAmount: totals.lines[index].totalTaxAmount,
+    })),
     orderLines: totals.lines,
     orderAmount: totals.orderAmount,
     orderTaxAmount: totals.orderTaxAmount,

@@ -67,6 +67,8 @@ export function cartState(
     clientToken: session.clientToken,
     expiresAt: session.expiresAt.toISOString(),
     syncedVersion: session.syncedVersion,
-    ...outcome,
+    inSync: outcome.inSync,
+    action: outcome.action,
+    syncError: outcome.syncError,
   };
 }
