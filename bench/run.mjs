@@ -762,7 +762,7 @@ async function main() {
       baseline: { ...baseline, carts, memory: baselineMemory },
       service: { ...service, carts, memory: serviceMemory },
       ...(small ? { 'service-small': small } : {}),
-      ...(before ? { 'service-before': before } : {}),
+      ...(before ? { 'service-before': { ...before, carts } } : {}),
     };
     for (const scenario of ['cart-mutation', 'cart-read'].filter((name) => options.scenarios.includes(name))) {
       for (const [name, target] of Object.entries(targets)) {
