@@ -4,7 +4,7 @@
  */
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 
@@ -29,8 +29,11 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timer
  * A fixed 128 KB mmap threshold: glibc otherwise raises it after the first large free and serves later large blocks
  * (V8's compiler zones, socket buffers) from the main heap, whose holes it never returns; with it, the service's
  * malloc heap stayed at 13 MB instead of 45 MB after its first Prisma queries.
+ * No allocation-site pretenuring: V8 took to allocating some of the hot path's objects straight in the old
+ * generation, where, dead, they kept the young objects they pointed to alive through every scavenge until the next
+ * mark-compact (the service's reads promoted about 200 KB per scavenge with it, 5 KB without; bench/README.md).
  */
-const V8_FLAGS = ['--max-semi-space-size=4'];
+const V8_FLAGS = ['--max-semi-space-size=4', '--no-allocation-site-pretenuring'];
 const MEMORY_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 export function startNode(name, args, env, cwd) {
@@ -47,6 +50,10 @@ export function startNode(name, args, env, cwd) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  if (process.env.BENCH_CHILD_OUTPUT_DIR) {
+    const file = createWriteStream(`${process.env.BENCH_CHILD_OUTPUT_DIR}/${name}.log`);
+    child.stdout.pipe(file);
+  }
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   let alive = true;
   void exited.then(() => {
