@@ -72,10 +72,11 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 }
 
 /**
- * The pool's clients that are not idle in it, read from pg-pool's own lists. Not tracked with the pool's `acquire`
- * and `release` events: with a listener on those, every minor GC under load promoted about 200 KB of query results
- * (6 KB without), which cost reads 3–5 µs each in GC (bench/README.md, "Garbage collection and the young
- * generation"). The graceful-shutdown test cuts a request that holds a connection; it fails if these lists change.
+ * The pool's clients that are not idle in it, read from pg-pool's own lists at shutdown. Not tracked from the pool's
+ * `acquire` and `release` events: that would be two listener calls per query and a `Set` gaining and losing an entry
+ * per query, the churn InFlightList explains. (The 200 KB promoted per minor GC once blamed on those listeners was V8's
+ * allocation-site pretenuring, now off: bench/README.md, "Garbage collection and the young generation".) The
+ * graceful-shutdown test cuts a request that holds a connection; it fails if these lists change.
  */
 function checkedOutClients(pool: pg.Pool): pg.PoolClient[] {
   const lists = pool as unknown as { _clients: pg.PoolClient[]; _idle: { client: pg.PoolClient }[] };
