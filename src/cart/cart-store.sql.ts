@@ -23,8 +23,7 @@ const SESSION = `(
       'status', s.status, 'purchaseCountry', s.purchase_country, 'purchaseCurrency', s.purchase_currency,
       'expiresAt', s.expires_at, 'syncedVersion', s.synced_version, 'syncedPayloadHash', s.synced_payload_hash,
       'lastSyncError', s.last_sync_error, 'lastCorrelationId', s.last_correlation_id, 'live', s.live,
-      'pushOutcomeUnknown', s.push_outcome_unknown, 'intent', s.intent, 'createdAt', s.created_at,
-      'updatedAt', s.updated_at)
+      'pushOutcomeUnknown', s.push_outcome_unknown, 'intent', s.intent)
     FROM klarna_session s WHERE s.cart_id = c.id AND s.live) AS session`;
 
 const LATEST_AUTHORIZATION = `(

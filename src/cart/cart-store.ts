@@ -3,8 +3,7 @@ import { closedByShutdown } from '../database/prisma.service.js';
 import { rowsOfNamed, type Db } from '../database/sql.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
-import type { KlarnaSession } from '../generated/prisma/client.js';
-import type { SessionWritten } from '../klarna-session/klarna-cart-state.js';
+import type { LiveSession, SessionWritten } from '../klarna-session/klarna-cart-state.js';
 import { toMethod, type MethodRow } from '../shipping/shipping.repository.js';
 import type { ShippingMethodRecord } from '../shipping/shipping-rules.js';
 import { toCart, type CartRow } from './cart.repository.js';
@@ -27,11 +26,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ReadRow extends CartRow {
   items: CartItemRecord[];
-  session: (Omit<KlarnaSession, 'expiresAt' | 'createdAt' | 'updatedAt'> & Record<DateKey, string>) | null;
+  session: (Omit<LiveSession, 'expiresAt'> & { expiresAt: string }) | null;
   latest_authorization_status: string | null;
 }
-
-type DateKey = 'expiresAt' | 'createdAt' | 'updatedAt';
 
 interface ChangeRow extends ReadRow {
   prices: MarketRow[] | null;
@@ -43,7 +40,7 @@ export interface CartRead {
   cart: CartRecord;
   items: CartItemRecord[];
   /** The cart's live Klarna session. */
-  session: KlarnaSession | null;
+  session: LiveSession | null;
   latestAuthorizationStatus: string | null;
 }
 
@@ -124,12 +121,7 @@ function toRead(row: ReadRow): CartRead {
   return {
     cart: toCart(row),
     items: row.items,
-    session: row.session && {
-      ...row.session,
-      expiresAt: new Date(row.session.expiresAt),
-      createdAt: new Date(row.session.createdAt),
-      updatedAt: new Date(row.session.updatedAt),
-    },
+    session: row.session && { ...row.session, expiresAt: new Date(row.session.expiresAt) },
     latestAuthorizationStatus: row.latest_authorization_status,
   };
 }

@@ -1,4 +1,7 @@
 import type { KlarnaSession } from '../generated/prisma/client.js';
+
+/** A live session as the cart's hot path reads it (src/cart/cart-store.ts): without the row's own timestamps. */
+export type LiveSession = Omit<KlarnaSession, 'createdAt' | 'updatedAt'>;
 import type { SyncError } from './klarna-session.repository.js';
 import type { KlarnaCartState, WidgetAction } from './klarna-session.types.js';
 import type { SessionCart } from './session-cart.js';
@@ -25,7 +28,7 @@ export interface SessionWritten {
 }
 
 export function sessionWrite(
-  session: KlarnaSession,
+  session: LiveSession,
   cart: SessionCart,
   payloadHash: string,
   pushed: boolean,
@@ -43,7 +46,7 @@ export function settledState(outcome: PushOutcome, written: SessionWritten): Kla
 
 /** The `klarna` part of GET /carts/:id, from the cart's live session and its newest authorization's status. */
 export function currentCartState(
-  session: KlarnaSession,
+  session: LiveSession,
   cartVersion: number,
   latestAuthorizationStatus: string | null,
   now: Date,
@@ -59,7 +62,7 @@ export function currentCartState(
 }
 
 export function cartState(
-  session: KlarnaSession,
+  session: LiveSession,
   outcome: { inSync: boolean; action: WidgetAction; syncError: SyncError | null },
 ): KlarnaCartState {
   return {

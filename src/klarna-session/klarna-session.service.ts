@@ -21,7 +21,7 @@ import { KlarnaSessionRepository, type SyncError } from './klarna-session.reposi
 import type { KlarnaCartState, KlarnaSessionAnswer } from './klarna-session.types.js';
 import { payloadHash, sameOrderContent, type SessionCart } from './session-cart.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
-import { cartState, sessionWrite, settledState, type PushOutcome } from './klarna-cart-state.js';
+import { cartState, sessionWrite, settledState, type LiveSession, type PushOutcome } from './klarna-cart-state.js';
 import { AUTHORIZATION_LIFETIME_MS, SESSION_LIFETIME_MS, planSync } from './sync-plan.js';
 
 export const SESSION_SYNC_JOB = 'klarna-session.sync';
@@ -90,7 +90,7 @@ export class KlarnaSessionService {
    */
   async pushCart(
     db: Db,
-    session: KlarnaSession | null,
+    session: LiveSession | null,
     cart: SessionCart,
     mode: TransientFailureMode = 'enqueue',
   ): Promise<PushOutcome> {
@@ -192,7 +192,7 @@ export class KlarnaSessionService {
 
   private async pushUpdate(
     db: Db,
-    session: KlarnaSession,
+    session: LiveSession,
     cart: SessionCart,
     hash: string,
     mode: TransientFailureMode,
@@ -221,7 +221,7 @@ export class KlarnaSessionService {
 
   private async replaceSession(
     tx: Db,
-    session: KlarnaSession,
+    session: LiveSession,
     cart: SessionCart,
     hash: string,
     reason: string,
@@ -250,7 +250,7 @@ export class KlarnaSessionService {
     tx: Db,
     cart: SessionCart,
     hash: string,
-    replaced: KlarnaSession | null,
+    replaced: LiveSession | null,
     intent: KlarnaSessionIntent,
   ): Promise<KlarnaSession> {
     const idempotencyKey = idempotencyKeyFor('session', cart.id, String(cart.version), replaced?.id ?? '-', intent);
@@ -287,7 +287,7 @@ export class KlarnaSessionService {
 
   private async recordFailure(
     tx: Db,
-    session: KlarnaSession,
+    session: LiveSession,
     cart: SessionCart,
     error: unknown,
     mode: TransientFailureMode,
@@ -331,7 +331,7 @@ export class KlarnaSessionService {
   }
 
   /** Reads what Klarna holds for a session; null when Klarna no longer has it (the next push replaces it). */
-  private async readBack(session: KlarnaSession): Promise<KlarnaSessionView | null> {
+  private async readBack(session: LiveSession): Promise<KlarnaSessionView | null> {
     try {
       return await this.klarna.readSession(session.sessionId);
     } catch (error) {
@@ -384,7 +384,7 @@ export class KlarnaSessionService {
     authorizationToken: string,
     source: 'storefront' | 'callback',
     heldForReview: boolean,
-    lockedSession?: KlarnaSession | null,
+    lockedSession?: LiveSession | null,
   ): Promise<KlarnaAuthorization> {
     const known = await this.sessions.findAuthorization(tx, authorizationToken);
     if (known) {
@@ -438,7 +438,7 @@ export class KlarnaSessionService {
     db: Db,
     cart: { id: string; version: number },
     authorization: KlarnaAuthorization,
-    lockedSession?: KlarnaSession | null,
+    lockedSession?: LiveSession | null,
   ): Promise<'stale' | 'expired' | 'out_of_sync' | undefined> {
     if (authorization.status === 'expired' || authorization.expiresAt.getTime() <= Date.now()) return 'expired';
     if (authorization.status !== 'active') return 'stale';
@@ -465,8 +465,8 @@ export class KlarnaSessionService {
   private async liveSessionUnlessRead(
     db: Db,
     cartId: string,
-    lockedSession: KlarnaSession | null | undefined,
-  ): Promise<KlarnaSession | null> {
+    lockedSession: LiveSession | null | undefined,
+  ): Promise<LiveSession | null> {
     return lockedSession === undefined ? this.sessions.findByCart(db, cartId) : lockedSession;
   }
 
