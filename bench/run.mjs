@@ -11,7 +11,7 @@
  * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64, --flows=<n> (whole checkout
  * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load, and a second service on
  * a database with the seeded carts only, loaded in turn for the comparison; the report goes to scale.json),
- * --keep-database (for bench/explain.mjs).
+ * --keep-database (for bench/explain.mjs), --together (every target loaded at once at each level; see bench/README.md).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
@@ -112,6 +112,9 @@ function parseOptions(argv) {
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
     connections: (flags.connections ?? (smoke ? '1,4' : '1,16,64')).split(',').map(Number),
+    // Every target loaded at the same time at each level instead of in turn: for comparing CPU per request on a noisy
+    // machine (BENCH_BEFORE_BUILD); req/s are then shares of the same cores, so the issue's ratios do not apply.
+    together: flags.together === 'true',
     // A subset for profiling one scenario (e.g. --scenarios=cart-read with BENCH_SERVICE_NODE_FLAGS=--cpu-prof).
     scenarios: (flags.scenarios ?? 'cart-mutation,cart-read,checkout').split(','),
     probeRequests: smoke ? 7 : 21,
@@ -654,12 +657,7 @@ async function main() {
       const opsPort = await freePort();
       // BENCH_SERVICE_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: profiles the loaded service only.
       const extra = name === 'service' ? (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
-      const child = startNode(
-        name,
-        ['--max-old-space-size=160', ...extra, build],
-        targetEnv(port, url, opsPort),
-        ROOT,
-      );
+      const child = startNode(name, ['--max-old-space-size=160', ...extra, build], targetEnv(port, url, opsPort), ROOT);
       cleanups.push(() => child.stop());
       await waitForHttp(child, `http://127.0.0.1:${port}/health/ready`);
       return { child, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
@@ -766,6 +764,50 @@ async function main() {
       ...(small ? { 'service-small': small } : {}),
       ...(before ? { 'service-before': { ...before, carts } } : {}),
     };
+    if (options.together) {
+      report.notes.push(
+        '--together: every target was loaded at the same time, so req/s are shares of the same cores and the ' +
+          "ratios against the baseline are not issue 14's measure; compare CPU ms/req.",
+      );
+    }
+    /** Starts measuring one target over one level; the function it returns turns autocannon's answer into the run. */
+    const startLevel = async (scenario, name, target, connections) => {
+      const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
+      const from = Date.now();
+      const cpuBefore = cpuSplitOf(target.child.pid);
+      return async (answer) => {
+        const result = summarise(answer);
+        const to = Date.now();
+        const cpuAfter = cpuSplitOf(target.child.pid);
+        const perRequest = (ms) => round(ms / Math.max(result.reqPerSec * options.durationS, 1), 3);
+        // What one request costs the shared cores: the target's own CPU time over the level, per 2xx answer; and
+        // the kernel's share of it (system calls: socket reads and writes) against the JavaScript's user time.
+        const systemMs = cpuAfter.systemMs - cpuBefore.systemMs;
+        const cpuMsPerRequest = perRequest(cpuAfter.userMs - cpuBefore.userMs + systemMs);
+        const systemCpuMsPerRequest = perRequest(systemMs);
+        const run = { scenario, target: name, connections, ...result, cpuMsPerRequest, systemCpuMsPerRequest };
+        if (options.together) run.together = true;
+        if (scenario === 'cart-mutation') {
+          // The simulator's log is a ring of 10 000 calls; past that, or with every target loaded at once, the
+          // service's own counter is the source.
+          const recorded = options.together ? Infinity : await simulatorUpdateCalls(simulatorUrl);
+          if (recorded < SIMULATOR_LOG_CAPACITY) {
+            run.klarnaCallsPerMutation = round(recorded / Math.max(result.sent, 1), 3);
+            run.klarnaCallsSource = 'simulator';
+          } else if (name === 'service') {
+            run.klarnaCallsPerMutation = round(
+              ((await serviceUpdateCalls(service.opsUrl)) - serviceCallsBefore) / Math.max(result.sent, 1),
+              3,
+            );
+            run.klarnaCallsSource = options.together
+              ? 'service /metrics (--together)'
+              : 'service /metrics (simulator log full)';
+          }
+        }
+        run.peakRssMb = round(target.memory.peakBetween(from, to) / MB, 1);
+        return run;
+      };
+    };
     for (const scenario of ['cart-mutation', 'cart-read'].filter((name) => options.scenarios.includes(name))) {
       for (const [name, target] of Object.entries(targets)) {
         if (options.warmupS > 0) {
@@ -774,40 +816,33 @@ async function main() {
         }
       }
       for (const connections of options.connections) {
-        for (const [name, target] of Object.entries(targets)) {
+        const levelTargets = Object.entries(targets);
+        if (options.together) {
+          // Every target at once, each with its own `connections`: the machine's noise falls on all of them alike.
+          log(
+            `${scenario} against ${levelTargets.map(([name]) => name).join(', ')} together at ${connections} connections each for ${options.durationS}s`,
+          );
+          await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
+          const finishes = await Promise.all(
+            levelTargets.map(([name, target]) => startLevel(scenario, name, target, connections)),
+          );
+          const answers = await Promise.all(
+            levelTargets.map(([, target]) =>
+              runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
+            ),
+          );
+          for (const [index, finish] of finishes.entries()) report.runs.push(await finish(answers[index]));
+          continue;
+        }
+        for (const [name, target] of levelTargets) {
           log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s`);
           await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
-          const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
-          const from = Date.now();
-          const cpuBefore = cpuSplitOf(target.child.pid);
-          const result = summarise(
-            await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
+          const finish = await startLevel(scenario, name, target, connections);
+          report.runs.push(
+            await finish(
+              await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
+            ),
           );
-          const to = Date.now();
-          const cpuAfter = cpuSplitOf(target.child.pid);
-          const perRequest = (ms) => round(ms / Math.max(result.reqPerSec * options.durationS, 1), 3);
-          // What one request costs the shared cores: the target's own CPU time over the level, per 2xx answer; and
-          // the kernel's share of it (system calls: socket reads and writes) against the JavaScript's user time.
-          const systemMs = cpuAfter.systemMs - cpuBefore.systemMs;
-          const cpuMsPerRequest = perRequest(cpuAfter.userMs - cpuBefore.userMs + systemMs);
-          const systemCpuMsPerRequest = perRequest(systemMs);
-          const run = { scenario, target: name, connections, ...result, cpuMsPerRequest, systemCpuMsPerRequest };
-          if (scenario === 'cart-mutation') {
-            // The simulator's log is a ring of 10 000 calls; past that the service's own counter is the source.
-            const recorded = await simulatorUpdateCalls(simulatorUrl);
-            if (recorded < SIMULATOR_LOG_CAPACITY) {
-              run.klarnaCallsPerMutation = round(recorded / Math.max(result.sent, 1), 3);
-              run.klarnaCallsSource = 'simulator';
-            } else if (name === 'service') {
-              run.klarnaCallsPerMutation = round(
-                ((await serviceUpdateCalls(service.opsUrl)) - serviceCallsBefore) / Math.max(result.sent, 1),
-                3,
-              );
-              run.klarnaCallsSource = 'service /metrics (simulator log full)';
-            }
-          }
-          run.peakRssMb = round(target.memory.peakBetween(from, to) / MB, 1);
-          report.runs.push(run);
         }
       }
     }
