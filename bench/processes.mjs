@@ -128,10 +128,10 @@ export function memoryOf(pid) {
 }
 
 /** CPU time the process has used so far in user space and in the kernel, in milliseconds; null when it is gone. */
-export function cpuSplitOf(pid) {
+export function cpuSplitOf(pid, thread = undefined) {
   try {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ms = (ticks) => (Number(ticks) * 1000) / CLOCK_TICKS_PER_SECOND;
     return { userMs: ms(fields[11]), systemMs: ms(fields[12]) };

@@ -775,6 +775,8 @@ async function main() {
       const serviceCallsBefore = name === 'service' ? await serviceUpdateCalls(service.opsUrl) : 0;
       const from = Date.now();
       const cpuBefore = cpuSplitOf(target.child.pid);
+      // The main thread's share (its thread id is the pid): the rest is V8's helpers (GC, compiling) and libuv's pool.
+      const mainBefore = cpuSplitOf(target.child.pid, target.child.pid);
       return async (answer) => {
         const result = summarise(answer);
         const to = Date.now();
@@ -785,7 +787,19 @@ async function main() {
         const systemMs = cpuAfter.systemMs - cpuBefore.systemMs;
         const cpuMsPerRequest = perRequest(cpuAfter.userMs - cpuBefore.userMs + systemMs);
         const systemCpuMsPerRequest = perRequest(systemMs);
-        const run = { scenario, target: name, connections, ...result, cpuMsPerRequest, systemCpuMsPerRequest };
+        const mainAfter = cpuSplitOf(target.child.pid, target.child.pid);
+        const mainThreadCpuMsPerRequest = perRequest(
+          mainAfter.userMs - mainBefore.userMs + mainAfter.systemMs - mainBefore.systemMs,
+        );
+        const run = {
+          scenario,
+          target: name,
+          connections,
+          ...result,
+          cpuMsPerRequest,
+          systemCpuMsPerRequest,
+          mainThreadCpuMsPerRequest,
+        };
         if (options.together) run.together = true;
         if (scenario === 'cart-mutation') {
           // The simulator's log is a ring of 10 000 calls; past that, or with every target loaded at once, the
