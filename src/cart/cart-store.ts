@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { closedByShutdown } from '../database/prisma.service.js';
-import { rowsOfNamed, type Db } from '../database/sql.js';
+import { isUuidText, rowsOfNamed, type Db } from '../database/sql.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
 import type { LiveSession, SessionWritten } from '../klarna-session/klarna-cart-state.js';
@@ -21,8 +21,6 @@ import type { CartItemRecord, CartRecord } from './cart.types.js';
  * A change that changes nothing skips 3 and calls no Klarna. Prisma stays the schema and the client everywhere
  * else; here its client runtime cost more CPU than the statements themselves (README, Performance).
  */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ReadRow extends CartRow {
   items: CartItemRecord[];
@@ -70,7 +68,7 @@ export async function readCart(pool: pg.Pool, cartId: string): Promise<CartRead 
  * but no parameters, so the id goes in as a literal (checked to be a UUID first). False: no such cart.
  */
 async function beginCartChange(client: pg.PoolClient, cartId: string): Promise<boolean> {
-  if (!UUID.test(cartId)) {
+  if (!isUuidText(cartId)) {
     await client.query('BEGIN');
     return false;
   }

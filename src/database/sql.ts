@@ -9,6 +9,13 @@ import type { PrismaTransaction } from './prisma.service.js';
  */
 export type Db = PrismaTransaction | pg.PoolClient | pg.Pool;
 
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether PostgreSQL reads `value` as a `uuid` (in its hyphenated form): checked before a query that casts it. */
+export function isUuidText(value: string): boolean {
+  return UUID_TEXT.test(value);
+}
+
 /** A statement kept as text with `$n` parameters (prepared by name on node-postgres). */
 export interface NamedQuery {
   name: string;

@@ -14,7 +14,7 @@ import {
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
 import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
-import type { Db } from '../database/sql.js';
+import { isUuidText, type Db } from '../database/sql.js';
 import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
@@ -179,7 +179,7 @@ export class OrderService {
     }
     const reference = klarnaOrder.merchantReference1 ?? null;
     return this.prisma.$transaction(async (tx) => {
-      const order = reference && isUuid(reference) ? await this.orders.findById(tx, reference) : null;
+      const order = reference && isUuidText(reference) ? await this.orders.findById(tx, reference) : null;
       if (!order) {
         await this.recordUnmatched(tx, klarnaOrder, cartId, 'unknown_merchant_reference');
         return 'not_ours';
@@ -789,10 +789,6 @@ function failureError({ failureStatus, failureCode, correlationId }: PlacementFa
 function asUnavailable(error: unknown): unknown {
   if (!(error instanceof KlarnaApiError)) return error;
   return new KlarnaUnavailableError('Klarna is not answering; try again shortly', error.correlationId);
-}
-
-function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
 function placementAnswer(order: OrderRecord): PlacementAnswer {
