@@ -11,7 +11,9 @@
  * --pool=<n> (DATABASE_POOL_SIZE of service and baseline), --connections=1,16,64, --flows=<n> (whole checkout
  * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load, and a second service on
  * a database with the seeded carts only, loaded in turn for the comparison; the report goes to scale.json),
- * --keep-database (for bench/explain.mjs), --together (every target loaded at once at each level; see bench/README.md).
+ * --keep-database (for bench/explain.mjs), --together (every target loaded at once at each level; see bench/README.md),
+ * --rounds=<n> (each level loads the targets n times, in turn, the order reversed every other round; the level's
+ * figures pool the rounds).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
@@ -115,6 +117,10 @@ function parseOptions(argv) {
     // Every target loaded at the same time at each level instead of in turn: for comparing CPU per request on a noisy
     // machine (BENCH_BEFORE_BUILD); req/s are then shares of the same cores, so the issue's ratios do not apply.
     together: flags.together === 'true',
+    // Two rounds, the second in the reverse order (baseline, service, service, baseline), so that neither side always
+    // runs second: after the other's writes and its autovacuum, or into the machine's drift (bench/README.md,
+    // "Order and rounds").
+    rounds: number('rounds', smoke ? 1 : 2),
     // A subset for profiling one scenario (e.g. --scenarios=cart-read with BENCH_SERVICE_NODE_FLAGS=--cpu-prof).
     scenarios: (flags.scenarios ?? 'cart-mutation,cart-read,checkout').split(','),
     probeRequests: smoke ? 7 : 21,
@@ -296,6 +302,41 @@ function summarise(result) {
 }
 
 const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * One level's figures from its rounds (equal durations): requests and errors add up, so req/s is the rounds' mean;
+ * per-request figures are weighted by each round's answers; p50 and p99 are the rounds' means (autocannon gives
+ * percentiles, not histograms, so they cannot be pooled exactly); peak RSS is the highest. `rounds` keeps each.
+ */
+function pooledRounds(runs) {
+  if (runs.length === 1) return runs[0];
+  const total = (key) => runs.reduce((sum, run) => sum + (run[key] ?? 0), 0);
+  const mean = (key) => round(total(key) / runs.length, 2);
+  const weighted = (key, weight) =>
+    runs.every((run) => run[key] !== undefined)
+      ? round(runs.reduce((sum, run) => sum + run[key] * run[weight], 0) / Math.max(total(weight), 1), 3)
+      : undefined;
+  const pooled = {
+    ...runs[0],
+    sent: total('sent'),
+    ok: total('ok'),
+    reqPerSec: round(total('reqPerSec') / runs.length, 1),
+    meanMs: round(runs.reduce((sum, run) => sum + run.meanMs * run.ok, 0) / Math.max(total('ok'), 1), 2),
+    p50Ms: mean('p50Ms'),
+    p99Ms: mean('p99Ms'),
+    errors: total('errors'),
+    non2xx: total('non2xx'),
+    cpuMsPerRequest: weighted('cpuMsPerRequest', 'ok'),
+    systemCpuMsPerRequest: weighted('systemCpuMsPerRequest', 'ok'),
+    mainThreadCpuMsPerRequest: weighted('mainThreadCpuMsPerRequest', 'ok'),
+    peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
+    rounds: runs.map(({ reqPerSec, p50Ms, p99Ms, cpuMsPerRequest }) => ({ reqPerSec, p50Ms, p99Ms, cpuMsPerRequest })),
+  };
+  const klarna = weighted('klarnaCallsPerMutation', 'sent');
+  if (klarna === undefined) delete pooled.klarnaCallsPerMutation;
+  else pooled.klarnaCallsPerMutation = klarna;
+  return pooled;
+}
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -598,6 +639,7 @@ async function main() {
     machine: machine(postgresVersion),
     settings: {
       durationS: options.durationS,
+      rounds: options.rounds,
       warmupS: options.warmupS,
       connections: options.connections,
       carts: options.carts,
@@ -848,16 +890,23 @@ async function main() {
           for (const [index, finish] of finishes.entries()) report.runs.push(await finish(answers[index]));
           continue;
         }
-        for (const [name, target] of levelTargets) {
-          log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s`);
-          await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
-          const finish = await startLevel(scenario, name, target, connections);
-          report.runs.push(
-            await finish(
-              await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
-            ),
-          );
+        const rounds = new Map(levelTargets.map(([name]) => [name, []]));
+        for (let round = 0; round < options.rounds; round++) {
+          for (const [name, target] of round % 2 === 0 ? levelTargets : [...levelTargets].reverse()) {
+            const of = options.rounds > 1 ? ` (round ${round + 1} of ${options.rounds})` : '';
+            log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s${of}`);
+            await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
+            const finish = await startLevel(scenario, name, target, connections);
+            rounds
+              .get(name)
+              .push(
+                await finish(
+                  await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
+                ),
+              );
+          }
         }
+        for (const runs of rounds.values()) report.runs.push(pooledRounds(runs));
       }
     }
     for (const run of report.runs.filter((candidate) => candidate.target === 'service')) {
