@@ -1,5 +1,5 @@
 /**
- * The load benchmark (issues 6 and 14): `node bench/run.mjs` (full, about 6 minutes) or `--smoke` (seconds, for CI).
+ * The load benchmark (issues 6 and 14): `node bench/run.mjs` (full, about 8 minutes) or `--smoke` (seconds, for CI).
  * Needs `npm run build` first and PostgreSQL at BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432).
  *
  * One run: a fresh database whose name contains `bench`; the Klarna simulator, the built service
@@ -109,7 +109,7 @@ function parseOptions(argv) {
     // Long enough for both sides to stop compiling: 20 s into cart changes the service still spent about 90 µs of
     // TurboFan per change on V8's worker threads (the baseline 45), 50 s in about 20 (bench/README.md, "Warm-up").
     warmupS: number('warmup', smoke ? 0 : 15),
-    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 6 minutes in all).
+    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 8 minutes in all, with two rounds per level).
     soakS: number('soak', smoke ? 0 : 120),
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
