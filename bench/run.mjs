@@ -109,7 +109,8 @@ function parseOptions(argv) {
     // Long enough for both sides to stop compiling: 20 s into cart changes the service still spent about 90 µs of
     // TurboFan per change on V8's worker threads (the baseline 45), 50 s in about 20 (bench/README.md, "Warm-up").
     warmupS: number('warmup', smoke ? 0 : 15),
-    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 8 minutes in all, with two rounds per level).
+    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 8 minutes in all, with two rounds
+    // per level).
     soakS: number('soak', smoke ? 0 : 120),
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
@@ -890,23 +891,23 @@ async function main() {
           for (const [index, finish] of finishes.entries()) report.runs.push(await finish(answers[index]));
           continue;
         }
-        const rounds = new Map(levelTargets.map(([name]) => [name, []]));
-        for (let round = 0; round < options.rounds; round++) {
-          for (const [name, target] of round % 2 === 0 ? levelTargets : [...levelTargets].reverse()) {
-            const of = options.rounds > 1 ? ` (round ${round + 1} of ${options.rounds})` : '';
+        const roundsByTarget = new Map(levelTargets.map(([name]) => [name, []]));
+        for (let pass = 0; pass < options.rounds; pass++) {
+          for (const [name, target] of pass % 2 === 0 ? levelTargets : [...levelTargets].reverse()) {
+            const of = options.rounds > 1 ? ` (round ${pass + 1} of ${options.rounds})` : '';
             log(`${scenario} against ${name} at ${connections} connections for ${options.durationS}s${of}`);
             await call(simulatorUrl, 'DELETE', '/_sim/calls', undefined, undefined);
             const finish = await startLevel(scenario, name, target, connections);
-            rounds
-              .get(name)
-              .push(
-                await finish(
-                  await runAutocannon(target.url, connections, options.durationS, SCENARIOS[scenario](target.carts)),
-                ),
-              );
+            const answer = await runAutocannon(
+              target.url,
+              connections,
+              options.durationS,
+              SCENARIOS[scenario](target.carts),
+            );
+            roundsByTarget.get(name).push(await finish(answer));
           }
         }
-        for (const runs of rounds.values()) report.runs.push(pooledRounds(runs));
+        for (const runs of roundsByTarget.values()) report.runs.push(pooledRounds(runs));
       }
     }
     for (const run of report.runs.filter((candidate) => candidate.target === 'service')) {
