@@ -13,7 +13,7 @@
  * a database with the seeded carts only, loaded in turn for the comparison; the report goes to scale.json),
  * --keep-database (for bench/explain.mjs), --together (every target loaded at once at each level; see bench/README.md),
  * --rounds=<n> (each level loads the targets n times, in turn, the order reversed every other round; the level's
- * figures pool the rounds).
+ * figures pool the rounds; not with --together, whose levels load every target at once).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
