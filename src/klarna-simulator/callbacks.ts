@@ -3,6 +3,7 @@
  * notifications. Sent fire-and-forget after the triggering answer, recorded for tests, and subject to callback
  * faults (drop, duplicate, delay) set through POST /_sim/callback-faults.
  */
+import { request } from 'undici';
 import type { SimulatorClock } from './clock.js';
 
 export type CallbackKind = 'authorization' | 'push' | 'notification';
@@ -118,14 +119,16 @@ export class CallbackSender {
     this.inFlight.add(controller);
     const timeout = setTimeout(() => controller.abort(), CALLBACK_TIMEOUT_MS);
     try {
-      const response = await fetch(record.url, {
+      // undici's request, not fetch: in the benchmark this process shares two cores with the service, and fetch
+      // costs about twice the CPU per call.
+      const response = await request(record.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'KlarnaSimulator/1.0' },
         body: JSON.stringify(record.body),
         signal: controller.signal,
       });
-      await response.arrayBuffer();
-      record.status = response.status;
+      await response.body.arrayBuffer();
+      record.status = response.statusCode;
     } catch (error) {
       record.error = error instanceof Error ? error.message : String(error);
     } finally {
