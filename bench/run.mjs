@@ -312,17 +312,17 @@ const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** di
 function pooledRounds(runs) {
   if (runs.length === 1) return runs[0];
   const total = (key) => runs.reduce((sum, run) => sum + (run[key] ?? 0), 0);
-  const mean = (key) => round(total(key) / runs.length, 2);
-  const weighted = (key, weight) =>
+  const mean = (key, digits = 2) => round(total(key) / runs.length, digits);
+  const weighted = (key, weight, digits = 3) =>
     runs.every((run) => run[key] !== undefined)
-      ? round(runs.reduce((sum, run) => sum + run[key] * run[weight], 0) / Math.max(total(weight), 1), 3)
+      ? round(runs.reduce((sum, run) => sum + run[key] * run[weight], 0) / Math.max(total(weight), 1), digits)
       : undefined;
   const pooled = {
     ...runs[0],
     sent: total('sent'),
     ok: total('ok'),
-    reqPerSec: round(total('reqPerSec') / runs.length, 1),
-    meanMs: round(runs.reduce((sum, run) => sum + run.meanMs * run.ok, 0) / Math.max(total('ok'), 1), 2),
+    reqPerSec: mean('reqPerSec', 1),
+    meanMs: weighted('meanMs', 'ok', 2),
     p50Ms: mean('p50Ms'),
     p99Ms: mean('p99Ms'),
     errors: total('errors'),
