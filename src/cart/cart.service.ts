@@ -234,9 +234,11 @@ export class CartService {
     const opened = await this.inCheckout(cartId, async (db) => {
       const read = await this.readUnderLock(db, cartId);
       if (!read) throw cartNotFound(cartId);
-      const { cart, sessionCart } = await this.repricedUnderLock(db, cartId, prefetched, read);
+      const { cart, sessionCart, changes } = await this.repricedUnderLock(db, cartId, prefetched, read);
       assertChangeable(cart);
-      const result = await this.klarnaSessions.openSession(db, sessionCart, intent);
+      // A re-priced cart was pushed, which may have written or replaced the session; else the locked read holds.
+      const lockedSession = changes.length === 0 ? read.session : undefined;
+      const result = await this.klarnaSessions.openSession(db, sessionCart, intent, lockedSession);
       if (cart.status === 'open') await this.carts.setStatus(db, cartId, 'checkout');
       return result;
     });

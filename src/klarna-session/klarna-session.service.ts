@@ -153,13 +153,15 @@ export class KlarnaSessionService {
   /**
    * POST /carts/:id/klarna-session: the live session, or a new one (also when the wanted intent differs).
    * `replaced`: a new session took the place of a live one, whose authorizations Klarna should now release.
+   * `lockedSession`: the live session as read under the cart's lock, when nothing has written it since.
    */
   async openSession(
     tx: Db,
     cart: SessionCart,
     intent: KlarnaSessionIntent,
+    lockedSession?: LiveSession | null,
   ): Promise<{ created: boolean; replaced: boolean; session: KlarnaSessionAnswer }> {
-    const existing = await this.sessions.findByCart(tx, cart.id);
+    const existing = await this.liveSessionUnlessRead(tx, cart.id, lockedSession);
     if (
       existing &&
       existing.status === 'active' &&
@@ -531,7 +533,7 @@ export class KlarnaSessionService {
   }
 }
 
-function sessionAnswer(session: KlarnaSession): KlarnaSessionAnswer {
+function sessionAnswer(session: LiveSession): KlarnaSessionAnswer {
   return {
     sessionId: session.sessionId,
     clientToken: session.clientToken,

@@ -74,6 +74,49 @@ describe('a server-priced checkout', () => {
     expect((created.body.order_lines as { unit_price: number }[])[0].unit_price).toBe(12_000);
   });
 
+  it('pushes a cart re-priced by POST /carts/:id/klarna-session to its session once, and answers that session', async () => {
+    const { http, klarna } = service;
+    const reference = await aProduct(http, { unitPrice: 10_000 });
+    const cart = await createCart(http);
+    await http.post(`/carts/${cart.id}/items`, { reference, quantity: 1 });
+    const first = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+    await setPrice(reference, 11_000);
+
+    const again = await http.post<{ sessionId: string; cartVersion: number }>(`/carts/${cart.id}/klarna-session`);
+    expect(again.status).toBe(200);
+    expect(again.body.sessionId).toBe(first.body.sessionId);
+    const updates = (await service.klarnaCalls('updateSession')).filter((call) =>
+      call.path.includes(first.body.sessionId),
+    );
+    expect(updates.map((call) => call.body.order_amount)).toEqual([11_000]);
+    const atKlarna = await klarna.control<{ data: { order_amount: number } }>(
+      'GET',
+      `/sessions/${first.body.sessionId}`,
+    );
+    expect(atKlarna.body.data.order_amount).toBe(11_000);
+    expect(again.body.cartVersion).toBe((await http.get<CartBody>(`/carts/${cart.id}`)).body.version);
+  });
+
+  it('answers the session that replaced an expired one while POST /carts/:id/klarna-session pushed a re-priced cart', async () => {
+    const { http, klarna } = service;
+    const reference = await aProduct(http, { unitPrice: 10_000 });
+    const cart = await createCart(http);
+    await http.post(`/carts/${cart.id}/items`, { reference, quantity: 1 });
+    const first = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+    await setPrice(reference, 11_000);
+    await klarna.control('POST', '/clock', { advanceMs: 49 * 3600_000 });
+    try {
+      const again = await http.post<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+      expect(again.body.sessionId).not.toBe(first.body.sessionId);
+      // The push made the new session; this request found it live and made no other.
+      expect(again.status).toBe(200);
+      const read = await http.get<{ sessionId: string }>(`/carts/${cart.id}/klarna-session`);
+      expect(read.body.sessionId).toBe(again.body.sessionId);
+    } finally {
+      await klarna.control('POST', '/clock', { advanceMs: -49 * 3600_000 });
+    }
+  });
+
   it('removes a product switched off before the order, and refuses with CART_CHANGED', async () => {
     const { http } = service;
     const { cart, token } = await authorizedCartAt(5000);
