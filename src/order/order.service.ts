@@ -116,6 +116,14 @@ export class OrderService {
 
   /** Klarna's authorization callback, after the grace period: places the order unless someone else should. */
   async placeFromCallback(cartId: string, authorizationToken: string): Promise<PlacementOutcome> {
+    // Mostly the storefront placed the order with this authorization during the grace period. An authorization an
+    // order consumed stays consumed, so one read without the cart's lock settles that (the placement's own check
+    // would take the lock and read the whole cart to learn the same).
+    const known = await this.klarnaSessions.findAuthorization(this.prisma.pool, authorizationToken);
+    if (known?.status === 'consumed' && known.cartId === cartId) {
+      this.logger.log({ event: 'order.callback_skipped', cartId, reason: 'already_placed' });
+      return { kind: 'skipped', reason: 'already_placed' };
+    }
     return this.place(cartId, { token: authorizationToken, source: 'callback', finalize: true });
   }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
+import pg from 'pg';
 import { aProduct, createCartWithSession } from '../factories/cart.factory.js';
 import { signScope, webhookScope } from '../../src/common/url-signature.js';
 import type { HttpClient } from '../support/http.js';
@@ -271,5 +271,35 @@ describe('the authorization callback waits AUTHORIZATION_CALLBACK_GRACE_MS for t
     );
     expect(placed.status).toBe(201);
     expect(placed.body.status).toBe('placed');
+  });
+
+  it('settles the placement job of an authorization the storefront placed without waiting for the cart’s lock', async () => {
+    const { cart, session } = await createCartWithSession(service.http);
+    const token = await service.klarna.authorize(session.sessionId);
+    const [job] = await eventually(async () => {
+      const jobs = (await jobsOf(service, PLACE_FROM_CALLBACK)).filter((row) => row.data.authorizationToken === token);
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    const placed = await service.http.post(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
+    expect(placed.status).toBe(201);
+
+    // Another request holds the cart's row lock while the job comes due.
+    const locker = new pg.Client({ connectionString: service.config.databaseUrl });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM cart WHERE id = $1 FOR UPDATE', [cart.id]);
+      await service.database.query(`UPDATE "${service.config.jobsSchema}".job SET start_after = now() WHERE id = $1`, [
+        job.id,
+      ]);
+      const [settled] = await settledJobs(service, PLACE_FROM_CALLBACK, (row) => row.id === job.id);
+      expect(settled.state).toBe('completed');
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect((await service.klarnaCalls('createOrder')).filter((call) => call.path.includes(token))).toHaveLength(1);
   });
 });
