@@ -415,7 +415,11 @@ export class OrderService {
   ): Promise<Phase1> {
     const locked = await this.carts.readLockedCheckout(tx, cartId);
     const { cart } = locked;
-    const existing = await this.orders.findLiveByCart(tx, cartId);
+    // The statement that writes a live order moves its cart to `placing`, and a cart leaves `placing` for `checkout`
+    // only with its order failed: an open or checkout cart has no live order to look for (and the partial unique
+    // index order_cart_id_live_key refuses a second one whatever the code believes).
+    const existing =
+      cart.status === 'open' || cart.status === 'checkout' ? null : await this.orders.findLiveByCart(tx, cartId);
     if (request.source === 'callback') {
       const known = await this.klarnaSessions.findAuthorization(tx, request.token);
       if (!known) return { kind: 'skipped', reason: 'authorization_unknown' };
