@@ -37,6 +37,18 @@ const AUTHORIZATION_COLUMNS = Prisma.sql`id, cart_id AS "cartId", klarna_session
   source::text AS source, held_for_review AS "heldForReview", created_at AS "createdAt", expires_at AS "expiresAt",
   released_at AS "releasedAt"`;
 
+/** A row as Postgres's `to_json` gives it: timestamps arrive as ISO text. */
+type JsonRow = Record<string, unknown>;
+
+function withDates<T>(row: JsonRow | null, dateColumns: readonly (keyof T & string)[]): T | null {
+  if (!row) return null;
+  for (const column of dateColumns) {
+    const value = row[column];
+    if (typeof value === 'string') row[column] = new Date(value);
+  }
+  return row as T;
+}
+
 /** Statuses of authorizations that will never become an order, and that Klarna should therefore release. */
 const RELEASABLE = ['stale', 'cancelled', 'expired'] as const;
 
@@ -50,6 +62,29 @@ export class KlarnaSessionRepository {
       Prisma.sql`SELECT ${SESSION_COLUMNS} FROM klarna_session WHERE cart_id = ${cartId}::uuid AND live`,
     );
     return row ?? null;
+  }
+
+  /**
+   * Klarna's authorization callback: the cart's live session and the authorization with this token, in one round
+   * trip (as JSON, so the two rows' like-named columns stay apart).
+   */
+  async findLiveSessionAndAuthorization(
+    db: Db,
+    cartId: string,
+    authorizationToken: string,
+  ): Promise<{ session: KlarnaSession | null; authorization: KlarnaAuthorization | null }> {
+    const [row] = await rowsOf<{ session: JsonRow | null; authorization: JsonRow | null }>(
+      db,
+      Prisma.sql`
+      SELECT (SELECT to_json(s) FROM (SELECT ${SESSION_COLUMNS} FROM klarna_session
+                                      WHERE cart_id = ${cartId}::uuid AND live) s) AS "session",
+             (SELECT to_json(a) FROM (SELECT ${AUTHORIZATION_COLUMNS} FROM klarna_authorization
+                                      WHERE authorization_token = ${authorizationToken}) a) AS "authorization"`,
+    );
+    return {
+      session: withDates<KlarnaSession>(row.session, ['expiresAt', 'createdAt', 'updatedAt']),
+      authorization: withDates<KlarnaAuthorization>(row.authorization, ['createdAt', 'expiresAt', 'releasedAt']),
+    };
   }
 
   async findById(db: Db, id: string): Promise<KlarnaSession | null> {

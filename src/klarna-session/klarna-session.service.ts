@@ -386,9 +386,12 @@ export class KlarnaSessionService {
     authorizationToken: string,
     source: 'storefront' | 'callback',
     heldForReview: boolean,
-    lockedSession?: LiveSession | null,
+    read: { session?: LiveSession | null; authorization?: KlarnaAuthorization | null } = {},
   ): Promise<KlarnaAuthorization> {
-    const known = await this.sessions.findAuthorization(tx, authorizationToken);
+    const known =
+      read.authorization === undefined
+        ? await this.sessions.findAuthorization(tx, authorizationToken)
+        : read.authorization;
     if (known) {
       if (known.cartId !== cartId)
         throw new UnprocessableError('AUTHORIZATION_INVALID', 'This authorization belongs to another cart');
@@ -398,7 +401,7 @@ export class KlarnaSessionService {
       }
       return known;
     }
-    const session = await this.liveSessionUnlessRead(tx, cartId, lockedSession);
+    const session = await this.liveSessionUnlessRead(tx, cartId, read.session);
     if (!session) throw new NotFoundError('NO_KLARNA_SESSION', `Cart ${cartId} has no Klarna session`);
     return this.sessions.createAuthorization(tx, {
       cartId,
@@ -470,6 +473,15 @@ export class KlarnaSessionService {
     lockedSession: LiveSession | null | undefined,
   ): Promise<LiveSession | null> {
     return lockedSession === undefined ? this.sessions.findByCart(db, cartId) : lockedSession;
+  }
+
+  /** Klarna's authorization callback: the cart's live session and the authorization with this token, in one read. */
+  liveSessionAndAuthorization(
+    db: Db,
+    cartId: string,
+    authorizationToken: string,
+  ): Promise<{ session: KlarnaSession | null; authorization: KlarnaAuthorization | null }> {
+    return this.sessions.findLiveSessionAndAuthorization(db, cartId, authorizationToken);
   }
 
   /** The cart's live session (a customer token needs one opened with intent tokenize or buy_and_tokenize). */

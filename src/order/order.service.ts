@@ -130,10 +130,10 @@ export class OrderService {
   /** Records a callback's authorization now and schedules its placement after the grace period. */
   async acceptAuthorizationCallback(cartId: string, sessionId: string, authorizationToken: string): Promise<boolean> {
     const accepted = await this.carts.inCheckout(cartId, async (db) => {
-      const session = await this.klarnaSessions.liveSession(db, cartId);
-      if (session?.sessionId !== sessionId) return false;
+      const read = await this.klarnaSessions.liveSessionAndAuthorization(db, cartId, authorizationToken);
+      if (read.session?.sessionId !== sessionId) return false;
       // Also for an ordered cart: the placement job then releases this second authorization at Klarna.
-      await this.klarnaSessions.recordAuthorization(db, cartId, authorizationToken, 'callback', false, session);
+      await this.klarnaSessions.recordAuthorization(db, cartId, authorizationToken, 'callback', false, read);
       return true;
     });
     if (accepted) {
@@ -420,9 +420,12 @@ export class OrderService {
     // index order_cart_id_live_key refuses a second one whatever the code believes).
     const existing =
       cart.status === 'open' || cart.status === 'checkout' ? null : await this.orders.findLiveByCart(tx, cartId);
+    // The callback's job looks its authorization up first; the storefront's may be new.
+    let known: KlarnaAuthorization | undefined;
     if (request.source === 'callback') {
-      const known = await this.klarnaSessions.findAuthorization(tx, request.token);
-      if (!known) return { kind: 'skipped', reason: 'authorization_unknown' };
+      const found = await this.klarnaSessions.findAuthorization(tx, request.token);
+      if (!found) return { kind: 'skipped', reason: 'authorization_unknown' };
+      known = found;
       if (existing) {
         return existing.authorizationId === known.id
           ? { kind: 'skipped', reason: 'already_placed' }
@@ -443,7 +446,7 @@ export class OrderService {
       request.token,
       request.source,
       !request.finalize,
-      lockedSession,
+      { session: lockedSession, authorization: known },
     );
     if (existing) {
       return existing.authorizationId === authorization.id
