@@ -52,7 +52,18 @@ function withDates<T>(row: JsonRow | null, dateColumns: readonly (keyof T & stri
 /** Statuses of authorizations that will never become an order, and that Klarna should therefore release. */
 const RELEASABLE = ['stale', 'cancelled', 'expired'] as const;
 
-/** The only code that touches KlarnaSession and KlarnaAuthorization. */
+/**
+ * SQL: whether the cart holds authorizations Klarna should still release (what the release job reads), for a
+ * statement that decides in passing whether to queue that job.
+ */
+export function unreleasedAuthorizationsExist(cartId: string): Prisma.Sql {
+  return Prisma.sql`EXISTS (
+    SELECT 1 FROM klarna_authorization
+    WHERE cart_id = ${cartId}::uuid AND status::text IN (${Prisma.join([...RELEASABLE])})
+      AND released_at IS NULL AND expires_at > now())`;
+}
+
+/** The only code that touches KlarnaSession and KlarnaAuthorization (the sentence above aside). */
 @Injectable()
 export class KlarnaSessionRepository {
   /** The cart's live session. */

@@ -11,6 +11,7 @@ import type {
 } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { KlarnaOrderLine, KlarnaShippingInfo } from '../klarna/klarna.types.js';
+import { unreleasedAuthorizationsExist } from '../klarna-session/klarna-session.repository.js';
 import type { KlarnaOrderStatus } from './order-management-rules.js';
 import type { OrderStatus } from './order-state.js';
 import type { OrderRecord } from './order.types.js';
@@ -92,7 +93,9 @@ export class OrderRepository {
 
   /**
    * Writes the `placing` order row and, in the same statement, moves its cart to `placing` (the cart refuses every
-   * change until the outcome is known). The two only ever happen together.
+   * change until the outcome is known). The two only ever happen together. Also says whether the cart holds
+   * authorizations Klarna should release (the ones this placement's authorization superseded, say), so that the
+   * release job is queued only when it has work.
    */
   async createPlacing(
     db: Db,
@@ -108,8 +111,8 @@ export class OrderRepository {
       | 'orderLines'
       | 'autoCapture'
     >,
-  ): Promise<OrderRecord> {
-    const [created] = await rowsOf<Order>(
+  ): Promise<{ order: OrderRecord; unreleasedAuthorizations: boolean }> {
+    const [created] = await rowsOf<Order & { unreleasedAuthorizations: boolean }>(
       db,
       Prisma.sql`
       WITH cart_placing AS (
@@ -120,9 +123,10 @@ export class OrderRepository {
       VALUES (${order.id}::uuid, ${order.cartId}::uuid, ${order.authorizationId}::uuid, 'placing', ${order.orderAmount},
         ${order.orderTaxAmount}, ${order.purchaseCountry}, ${order.purchaseCurrency},
         ${JSON.stringify(order.orderLines)}::jsonb, ${order.id}, ${order.autoCapture})
-      RETURNING ${ORDER_COLUMNS}`,
+      RETURNING ${ORDER_COLUMNS}, ${unreleasedAuthorizationsExist(order.cartId)} AS "unreleasedAuthorizations"`,
     );
-    return toRecord(created);
+    const { unreleasedAuthorizations, ...row } = created;
+    return { order: toRecord(row), unreleasedAuthorizations };
   }
 
   /** Counts a failed attempt at create order; `outcomeUnknown` once Klarna may have acted on one. */

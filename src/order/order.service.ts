@@ -44,7 +44,13 @@ type Phase1 =
   | { kind: 'already_ordered'; authorization: KlarnaAuthorization; source: 'storefront' | 'callback' }
   | { kind: 'authorized' }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'place'; order: OrderRecord; authorization: KlarnaAuthorization; orderData: KlarnaOrderData }
+  | {
+      kind: 'place';
+      order: OrderRecord;
+      authorization: KlarnaAuthorization;
+      orderData: KlarnaOrderData;
+      unreleasedAuthorizations: boolean;
+    }
   | { kind: 'refused'; error: DomainError };
 
 /** What one attempt at create order (with its retries) came to. */
@@ -374,7 +380,7 @@ export class OrderService {
         throw phase1.error;
       case 'place': {
         // A new authorization supersedes older ones: release them (after commit).
-        await this.klarnaSessions.scheduleRelease(cartId);
+        if (phase1.unreleasedAuthorizations) await this.klarnaSessions.scheduleRelease(cartId);
         let outcome: AttemptOutcome;
         try {
           outcome = await this.attemptPlacement(
@@ -495,7 +501,7 @@ export class OrderService {
       return { kind: 'refused', error: new CartChangedError(changes) };
     }
     const orderId = randomUUID();
-    const order = await this.orders.createPlacing(tx, {
+    const { order, unreleasedAuthorizations } = await this.orders.createPlacing(tx, {
       id: orderId,
       cartId,
       authorizationId: authorization.id,
@@ -518,7 +524,7 @@ export class OrderService {
       });
     }
     this.logger.log({ event: 'order.placing', orderId, cartId, source: request.source });
-    return { kind: 'place', order, authorization, orderData };
+    return { kind: 'place', order, authorization, orderData, unreleasedAuthorizations };
   }
 
   /**

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type pg from 'pg';
 import { addItem, anItem, createCart, createCartWithSession, type CartBody } from '../factories/cart.factory.js';
 import type { HttpClient } from '../support/http.js';
+import { jobsOf } from '../support/jobs.js';
+import { RELEASE_AUTHORIZATIONS_JOB } from '../../src/klarna-session/klarna-session.service.js';
 import { OPS_API_KEY, eventually, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface Placement {
@@ -205,6 +207,43 @@ describe('orders: each authorization becomes exactly one Klarna order', () => {
         : undefined,
     );
     expect((await calls('createOrder')).filter((call) => call.path.includes(first))).toHaveLength(0);
+  });
+
+  it('releases an authorization that Klarna’s callback superseded once the order is placed', async () => {
+    const { cart, session, token: first } = await authorizedCart();
+    const recorded = async (token: string) =>
+      (await database.query('SELECT 1 FROM klarna_authorization WHERE authorization_token = $1', [token])).rowCount
+        ? true
+        : undefined;
+    await eventually(() => recorded(first));
+    const again = await service.klarna.control<{ authorization_token: string }>(
+      'POST',
+      `/sessions/${session.sessionId}/authorize`,
+      { outcome: 'approved' },
+    );
+    const second = again.body.authorization_token;
+    // The callback records the second authorization, superseding the first; it queues no release itself.
+    await eventually(() => recorded(second));
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: second,
+    });
+    expect(placed.status).toBe(201);
+    await eventually(async () =>
+      (await calls('cancelAuthorization')).some((call) => call.path.endsWith(`/authorizations/${first}`))
+        ? true
+        : undefined,
+    );
+  });
+
+  it('queues no release job for an order placed with the cart’s only authorization (nothing to release)', async () => {
+    const { cart, token } = await authorizedCart();
+    const placed = await http.post<Placement>(`/carts/${cart.id}/klarna-session/authorizations`, {
+      authorizationToken: token,
+    });
+    expect(placed.status).toBe(201);
+    expect((await jobsOf(service, RELEASE_AUTHORIZATIONS_JOB)).filter((job) => job.data.cartId === cart.id)).toEqual(
+      [],
+    );
   });
 
   it('answers REAUTHORIZATION_REQUIRED for POST /carts/:id/order without a live authorization', async () => {
