@@ -258,6 +258,7 @@ export async function startBaseline(options) {
             writtenItems: [item],
             cart: writtenCartOf(cart),
             session: session && { sessionRowId: session.id, pushed, version, payloadHash: hash, correlationId },
+            hasAuthorizations: cart.latest_authorization_status !== null,
           }),
         });
         if (session) {

@@ -24,7 +24,7 @@ export const HOT_STATEMENTS = [
   {
     name: 'change 3: write (one item, the cart, the session)',
     sql: CART_STORE_SQL.write,
-    params: ({ cart, items, session }) =>
+    params: ({ cart, items, session, authorization }) =>
       writeParameters({
         cartId: cart.id,
         removedItemIds: [],
@@ -51,6 +51,7 @@ export const HOT_STATEMENTS = [
           payloadHash: 'explain',
           correlationId: null,
         },
+        hasAuthorizations: Boolean(authorization),
       }),
   },
 ];

@@ -307,7 +307,14 @@ export class CartService {
     const { items } = read;
     const choice = await this.priceChoice(tx, { ...locked, discountCode: null }, items, undefined, preReadOf(read));
     const cart = { ...locked, ...choice.choice, version: locked.version + 1 };
-    await writeCartChange(tx, { cartId, removedItemIds: [], writtenItems: [], cart, session: undefined });
+    await writeCartChange(tx, {
+      cartId,
+      removedItemIds: [],
+      writtenItems: [],
+      cart,
+      session: undefined,
+      hasAuthorizations: read.latestAuthorizationStatus !== null,
+    });
     await this.klarnaSessions.syncCart(tx, sessionCart(cart, totalsOf(cart, items)));
     return [
       { code: 'DISCOUNT_CODE_REMOVED', discountCode: locked.discountCode, reason: 'exhausted' },
@@ -394,7 +401,14 @@ export class CartService {
     if (lineChanges.length === 0 && choiceChanges.length === 0) return unchanged;
     const cart = { ...locked, ...choice, version: locked.version + 1 };
     const { removedItemIds, writtenItems } = plan;
-    await writeCartChange(tx, { cartId, removedItemIds, writtenItems, cart, session: undefined });
+    await writeCartChange(tx, {
+      cartId,
+      removedItemIds,
+      writtenItems,
+      cart,
+      session: undefined,
+      hasAuthorizations: read.latestAuthorizationStatus !== null,
+    });
     const totals = totalsOf(cart, plan.items);
     await this.klarnaSessions.syncCart(tx, sessionCart(cart, totals));
     return { cart, sessionCart: sessionCart(cart, totals), changes: [...lineChanges.map(noticeOf), ...choiceChanges] };
@@ -522,6 +536,7 @@ export class CartService {
                 writtenItems: plan.writtenItems,
                 cart: cartChanged ? cart : null,
                 session: pushed.write,
+                hasAuthorizations: snapshot.latestAuthorizationStatus !== null,
               }),
             )
           : pushed.state;
