@@ -7,9 +7,10 @@
  * The mix, per cart number n: every cart has 2 items and a live session; even n are ordered (session completed,
  * authorization consumed, order confirmed and captured, events order.placed and order.confirmed delivered); of
  * the others, every third is abandoned with an expired session, and every fourth carries a stale authorization.
- * Dates spread over the last 90 days. Inserts fire no trigger here: order_moves_forward_only and
+ * Dates spread over the last 90 days. Inserts fire no order trigger here: order_moves_forward_only and
  * order_emits_events are UPDATE/DELETE triggers, so the event rows are written as the trigger would have left
- * them once delivered (state from the migration's own order_event_state()).
+ * them once delivered (state from the migration's own order_event_state()). A cart with an authorization is
+ * inserted with has_authorizations set, so the authorizations' insert trigger finds nothing left to update.
  */
 
 /**
@@ -45,7 +46,7 @@ export async function seedBackgroundCarts(client, count, products) {
     await run(
       'cart',
       `INSERT INTO cart (id, status, purchase_country, purchase_currency, locale, version, customer,
-         shipping_method_id, shipping_line, created_at, updated_at)
+         shipping_method_id, shipping_line, has_authorizations, created_at, updated_at)
        SELECT cart_id,
               (CASE WHEN ordered THEN 'ordered' WHEN abandoned THEN 'abandoned' ELSE 'open' END)::"CartStatus",
               'SE', 'SEK', 'sv-SE', version,
@@ -54,7 +55,7 @@ export async function seedBackgroundCarts(client, count, products) {
                 'country', 'SE')) END,
               CASE WHEN ordered THEN 'bench-home' END,
               CASE WHEN ordered THEN '{"name":"Home delivery","amount":4900,"taxRate":2500}'::jsonb END,
-              created_at, created_at + interval '20 minutes'
+              ordered OR stale, created_at, created_at + interval '20 minutes'
        FROM bench_background`,
     );
     await run(

@@ -28,9 +28,10 @@ const SESSION = `(
       'pushOutcomeUnknown', s.push_outcome_unknown, 'intent', s.intent)
     FROM klarna_session s WHERE s.cart_id = c.id AND s.live) AS session`;
 
-const LATEST_AUTHORIZATION = `(
+/** Looked up only for a cart that ever had an authorization (most have none: the flag saves an index descent). */
+const LATEST_AUTHORIZATION = `CASE WHEN c.has_authorizations THEN (
     SELECT a.status::text FROM klarna_authorization a WHERE a.cart_id = c.id
-    ORDER BY a.created_at DESC LIMIT 1) AS latest_authorization_status`;
+    ORDER BY a.created_at DESC LIMIT 1) END AS latest_authorization_status`;
 
 const SQL = {
   read: `SELECT ${CART_COLUMNS}, it.items, ${SESSION}, ${LATEST_AUTHORIZATION} FROM cart c ${ITEMS} WHERE c.id = $1::uuid`,
