@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { closedByShutdown } from '../database/prisma.service.js';
 import { isUuidText, rowsOfNamed, type Db } from '../database/sql.js';
+import { inTransaction } from '../database/transaction.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
 import type { LiveSession, SessionWritten } from '../klarna-session/klarna-cart-state.js';
@@ -138,31 +138,18 @@ function toDiscountCode(code: JsonCode): DiscountCodeRecord {
 }
 
 /**
- * Runs a change in its own transaction on a pooled connection: BEGIN with the cart's lock (beginCartChange), then
- * `run`, then COMMIT; ROLLBACK when anything throws. A connection that failed is dropped from the pool, not reused.
+ * Runs a change in its own transaction (inTransaction) whose BEGIN also takes the cart's row lock (beginCartChange).
+ * No such cart: `found` is false (a read finds none, and `run` throws CART_NOT_FOUND).
  */
-export async function inCartChange<T>(
+export function inCartChange<T>(
   pool: pg.Pool,
   cartId: string,
   run: (client: pg.PoolClient, found: boolean) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // A checked-out client's connection errors are the borrower's to handle (pg-pool listens only while it is idle):
-  // a lost connection also fails the query in flight, and the client is then dropped instead of reused.
-  const onError = (error: Error) => (broken = error);
-  client.on('error', onError);
-  try {
-    // No such cart: `found` is false (a read finds none, and `run` throws CART_NOT_FOUND).
-    const found = await beginCartChange(client, cartId);
-    const result = await run(client, found);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.off('error', onError);
-    if (!closedByShutdown.has(client)) client.release(broken);
-  }
+  let found = false;
+  return inTransaction(
+    pool,
+    (client) => run(client, found),
+    async (client) => (found = await beginCartChange(client, cartId)),
+  );
 }

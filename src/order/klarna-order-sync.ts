@@ -1,4 +1,4 @@
-import type { PrismaTransaction } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { KlarnaManagedOrder } from '../klarna/klarna.types.js';
 import { klarnaStatusOf } from './order-management-rules.js';
 import type { OrderRepository } from './order.repository.js';
@@ -10,13 +10,13 @@ import type { OrderRepository } from './order.repository.js';
  */
 export async function recordKlarnaOrder(
   orders: OrderRepository,
-  tx: PrismaTransaction,
+  db: Db,
   orderId: string,
   klarnaOrder: KlarnaManagedOrder,
 ): Promise<void> {
   for (const capture of klarnaOrder.captures ?? []) {
     if (!capture.captureId || capture.capturedAmount <= 0) continue;
-    await orders.recordCapture(tx, orderId, {
+    await orders.recordCapture(db, orderId, {
       operationId: null,
       klarnaCaptureId: capture.captureId,
       capturedAmount: capture.capturedAmount,
@@ -29,7 +29,7 @@ export async function recordKlarnaOrder(
   }
   for (const refund of klarnaOrder.refunds ?? []) {
     if (!refund.refundId || refund.refundedAmount <= 0) continue;
-    await orders.recordRefund(tx, orderId, {
+    await orders.recordRefund(db, orderId, {
       operationId: null,
       klarnaRefundId: refund.refundId,
       refundedAmount: refund.refundedAmount,
@@ -39,7 +39,7 @@ export async function recordKlarnaOrder(
       refundedAt: dateOr(refund.refundedAt, new Date()),
     });
   }
-  await orders.advanceKlarnaState(tx, orderId, {
+  await orders.advanceKlarnaState(db, orderId, {
     klarnaStatus: klarnaStatusOf(klarnaOrder.status),
     capturedAmount: klarnaOrder.capturedAmount,
     refundedAmount: klarnaOrder.refundedAmount,

@@ -35,6 +35,14 @@ const ORDER_COLUMNS = Prisma.sql`id, cart_id AS "cartId", klarna_order_id AS "kl
   auto_capture AS "autoCapture", reconciled_at AS "reconciledAt", created_at AS "createdAt",
   updated_at AS "updatedAt"`;
 
+const CAPTURE_COLUMNS = Prisma.sql`id, order_id AS "orderId", operation_id AS "operationId",
+  klarna_capture_id AS "klarnaCaptureId", captured_amount AS "capturedAmount", description, reference,
+  order_lines AS "orderLines", shipping_info AS "shippingInfo", captured_at AS "capturedAt", created_at AS "createdAt"`;
+
+const REFUND_COLUMNS = Prisma.sql`id, order_id AS "orderId", operation_id AS "operationId",
+  klarna_refund_id AS "klarnaRefundId", refunded_amount AS "refundedAmount", description, reference,
+  order_lines AS "orderLines", refunded_at AS "refundedAt", created_at AS "createdAt"`;
+
 /** A capture or refund as Klarna made it, to be kept once (by Klarna's id). */
 export interface NewCapture {
   operationId: string | null;
@@ -77,8 +85,8 @@ const UNRESOLVED: OrderStatus[] = ['placing', 'needs_attention'];
  */
 @Injectable()
 export class OrderRepository {
-  async findById(db: PrismaTransaction, id: string): Promise<OrderRecord | null> {
-    const order = await db.order.findUnique({ where: { id } });
+  async findById(db: Db, id: string): Promise<OrderRecord | null> {
+    const [order] = await rowsOf<Order>(db, Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "order" WHERE id = ${id}::uuid`);
     return order ? toRecord(order) : null;
   }
 
@@ -208,11 +216,13 @@ export class OrderRepository {
    * order of arrival.
    */
   async advanceState(
-    db: PrismaTransaction,
+    db: Db,
     id: string,
     state: { status: OrderStatus; fraudStatus: string; capturedAmount: number },
   ): Promise<{ status: OrderStatus; fraudStatus: string | null } | null> {
-    const [row] = await db.$queryRaw<{ status: OrderStatus; fraud_status: string | null }[]>`
+    const [row] = await rowsOf<{ status: OrderStatus; fraud_status: string | null }>(
+      db,
+      Prisma.sql`
       UPDATE "order" SET
         status = CASE
           WHEN status NOT IN ('failed', 'cancelled')
@@ -224,7 +234,8 @@ export class OrderRepository {
         captured_amount = GREATEST(captured_amount, ${state.capturedAmount}),
         updated_at = now()
       WHERE id = ${id}::uuid
-      RETURNING status::text AS status, fraud_status`;
+      RETURNING status::text AS status, fraud_status`,
+    );
     return row ? { status: row.status, fraudStatus: row.fraud_status } : null;
   }
 
@@ -278,7 +289,7 @@ export class OrderRepository {
 
   /** Keeps a Klarna order we cannot match (seen again: its last sighting moves). */
   async recordUnmatched(
-    db: PrismaTransaction,
+    db: Db,
     unmatched: {
       klarnaOrderId: string;
       cartId: string | null;
@@ -287,11 +298,14 @@ export class OrderRepository {
       correlationId: string | null;
     },
   ): Promise<void> {
-    await db.unmatchedKlarnaOrder.upsert({
-      where: { klarnaOrderId: unmatched.klarnaOrderId },
-      create: unmatched,
-      update: { lastSeenAt: new Date(), reason: unmatched.reason },
-    });
+    await rowsOf(
+      db,
+      Prisma.sql`
+      INSERT INTO unmatched_klarna_order (id, klarna_order_id, cart_id, merchant_reference1, reason, correlation_id)
+      VALUES (gen_random_uuid(), ${unmatched.klarnaOrderId}, ${unmatched.cartId}::uuid,
+        ${unmatched.merchantReference1}, ${unmatched.reason}, ${unmatched.correlationId})
+      ON CONFLICT (klarna_order_id) DO UPDATE SET last_seen_at = now(), reason = EXCLUDED.reason`,
+    );
   }
 
   unresolvedUnmatched(db: PrismaTransaction): Promise<UnmatchedKlarnaOrder[]> {
@@ -396,8 +410,10 @@ export class OrderRepository {
   }
 
   /** Keeps a capture once: seen again (a replayed answer, the reconciliation) it only gains its operation. */
-  async recordCapture(tx: PrismaTransaction, orderId: string, capture: NewCapture): Promise<OrderCapture> {
-    const [row] = await tx.$queryRaw<{ id: string }[]>`
+  async recordCapture(db: Db, orderId: string, capture: NewCapture): Promise<OrderCapture> {
+    const [row] = await rowsOf<OrderCapture>(
+      db,
+      Prisma.sql`
       INSERT INTO order_capture (id, order_id, operation_id, klarna_capture_id, captured_amount, description, reference,
         order_lines, shipping_info, captured_at)
       VALUES (gen_random_uuid(), ${orderId}::uuid, ${capture.operationId}::uuid, ${capture.klarnaCaptureId},
@@ -405,12 +421,15 @@ export class OrderRepository {
         ${JSON.stringify(capture.orderLines)}::jsonb, ${JSON.stringify(capture.shippingInfo)}::jsonb, ${capture.capturedAt})
       ON CONFLICT (klarna_capture_id) DO UPDATE
         SET operation_id = COALESCE(order_capture.operation_id, EXCLUDED.operation_id)
-      RETURNING id`;
-    return tx.orderCapture.findUniqueOrThrow({ where: { id: row.id } });
+      RETURNING ${CAPTURE_COLUMNS}`,
+    );
+    return row;
   }
 
-  async recordRefund(tx: PrismaTransaction, orderId: string, refund: NewRefund): Promise<OrderRefund> {
-    const [row] = await tx.$queryRaw<{ id: string }[]>`
+  async recordRefund(db: Db, orderId: string, refund: NewRefund): Promise<OrderRefund> {
+    const [row] = await rowsOf<OrderRefund>(
+      db,
+      Prisma.sql`
       INSERT INTO order_refund (id, order_id, operation_id, klarna_refund_id, refunded_amount, description, reference,
         order_lines, refunded_at)
       VALUES (gen_random_uuid(), ${orderId}::uuid, ${refund.operationId}::uuid, ${refund.klarnaRefundId},
@@ -418,8 +437,9 @@ export class OrderRepository {
         ${JSON.stringify(refund.orderLines)}::jsonb, ${refund.refundedAt})
       ON CONFLICT (klarna_refund_id) DO UPDATE
         SET operation_id = COALESCE(order_refund.operation_id, EXCLUDED.operation_id)
-      RETURNING id`;
-    return tx.orderRefund.findUniqueOrThrow({ where: { id: row.id } });
+      RETURNING ${REFUND_COLUMNS}`,
+    );
+    return row;
   }
 
   capturesOf(db: PrismaTransaction, orderId: string): Promise<OrderCapture[]> {
@@ -489,7 +509,7 @@ export class OrderRepository {
    * amount increase).
    */
   async advanceKlarnaState(
-    tx: PrismaTransaction,
+    db: Db,
     id: string,
     state: {
       klarnaStatus?: KlarnaOrderStatus;
@@ -499,7 +519,9 @@ export class OrderRepository {
       expiresAt?: Date;
     },
   ): Promise<void> {
-    await tx.$executeRaw`
+    await rowsOf(
+      db,
+      Prisma.sql`
       UPDATE "order" SET
         klarna_status = CASE WHEN ${state.klarnaStatus ?? null}::text IS NOT NULL
                               AND klarna_status_rank(klarna_status) < 3
@@ -510,7 +532,8 @@ export class OrderRepository {
         remaining_authorized_amount = COALESCE(${state.remainingAuthorizedAmount ?? null}::int, remaining_authorized_amount),
         expires_at = COALESCE(${state.expiresAt ?? null}::timestamptz, expires_at),
         updated_at = now()
-      WHERE id = ${id}::uuid`;
+      WHERE id = ${id}::uuid`,
+    );
   }
 
   async setMerchantReference2(tx: PrismaTransaction, id: string, merchantReference2: string): Promise<void> {

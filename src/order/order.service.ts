@@ -13,8 +13,9 @@ import {
   UnprocessableError,
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
-import { PrismaService, transactionOptionsFor, type PrismaTransaction } from '../database/prisma.service.js';
+import { PrismaService, transactionOptionsFor } from '../database/prisma.service.js';
 import { isUuidText, type Db } from '../database/sql.js';
+import { inTransaction } from '../database/transaction.js';
 import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { KlarnaApiError } from '../klarna/klarna-api.error.js';
@@ -192,7 +193,7 @@ export class OrderService {
       throw error;
     }
     const reference = klarnaOrder.merchantReference1 ?? null;
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma.pool, async (tx) => {
       const order = reference && isUuidText(reference) ? await this.orders.findById(tx, reference) : null;
       if (!order) {
         await this.recordUnmatched(tx, klarnaOrder, cartId, 'unknown_merchant_reference');
@@ -214,11 +215,11 @@ export class OrderService {
       if (isUnresolved(order.status)) await this.finishPlacement(tx, order, klarnaOrder);
       await this.applyManagedState(tx, order, klarnaOrder);
       return 'applied';
-    }, this.transactionOptions);
+    });
   }
 
   /** Moves our order to what Order Management says, forward only (enforced in SQL). */
-  async applyManagedState(tx: PrismaTransaction, order: OrderRecord, klarnaOrder: KlarnaManagedOrder): Promise<void> {
+  async applyManagedState(tx: Db, order: OrderRecord, klarnaOrder: KlarnaManagedOrder): Promise<void> {
     const wanted = advanceStatus(isUnresolved(order.status) ? 'placed' : order.status, statusFromKlarna(klarnaOrder));
     const after = await this.orders.advanceState(tx, order.id, {
       status: wanted,
@@ -713,7 +714,7 @@ export class OrderService {
   }
 
   private async recordUnmatched(
-    tx: PrismaTransaction,
+    tx: Db,
     klarnaOrder: KlarnaManagedOrder,
     cartId: string,
     reason: string,
