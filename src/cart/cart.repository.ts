@@ -78,17 +78,23 @@ const toItem = (row: ItemRow): CartItemRecord => ({
 @Injectable()
 export class CartRepository {
   async create(
-    db: PrismaTransaction,
+    db: Db,
     market: Pick<CartRecord, 'purchaseCountry' | 'purchaseCurrency' | 'locale'>,
   ): Promise<CartRecord> {
-    const cart = await db.cart.create({ data: market });
+    const [cart] = await rowsOf<Pick<CartRecord, 'id' | 'status' | 'version'>>(
+      db,
+      Prisma.sql`
+      INSERT INTO cart (id, purchase_country, purchase_currency, locale)
+      VALUES (gen_random_uuid(), ${market.purchaseCountry}, ${market.purchaseCurrency}, ${market.locale})
+      RETURNING id, status::text AS status, version`,
+    );
     return {
       id: cart.id,
       status: cart.status,
       version: cart.version,
-      purchaseCountry: cart.purchaseCountry,
-      purchaseCurrency: cart.purchaseCurrency,
-      locale: cart.locale,
+      purchaseCountry: market.purchaseCountry,
+      purchaseCurrency: market.purchaseCurrency,
+      locale: market.locale,
       customer: null,
       shippingMethodId: null,
       shippingLine: null,

@@ -100,7 +100,7 @@ export class CartService {
 
   async createCart(dto: CreateCartDto): Promise<CartView> {
     assertMarket(dto.purchaseCountry, dto.purchaseCurrency, dto.locale);
-    const cart = await this.carts.create(this.prisma, dto);
+    const cart = await this.carts.create(this.prisma.pool, dto);
     return toView(cart, [], totalsOf(cart, []), null, []);
   }
 
