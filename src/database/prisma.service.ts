@@ -13,9 +13,6 @@ export interface PoolStats {
   waiting: number;
 }
 
-/** Connections PrismaService.disconnect released under a request it cut: that request must not release them again. */
-export const closedByShutdown = new WeakSet<pg.PoolClient>();
-
 /**
  * The application's one Prisma client, on node-postgres through the driver adapter (no native engine). Its pool
  * is ours so that waiting is bounded everywhere: for a connection (DATABASE_ACQUIRE_TIMEOUT_MS, then 503
@@ -44,11 +41,15 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   /**
    * Shutdown's last step. A connection still checked out belongs to a request the shutdown cut (the cart's hot path
    * holds its transaction on one while Klarna answers): it is closed, its transaction rolled back, so the pool ends.
+   * Its borrower (our transaction, Prisma's adapter, or pg-pool's own `pool.query`) gives it back once its query
+   * fails on the closed connection; pg-pool throws on that second release, from a socket callback where nothing can
+   * catch it, so the connection's release becomes a no-op first (pg-pool sets a fresh one on every checkout, and a
+   * connection released with an error is never checked out again).
    */
   async disconnect(): Promise<void> {
     for (const client of checkedOutClients(this.pool)) {
-      closedByShutdown.add(client);
       client.release(new Error('The service is shutting down'));
+      client.release = () => undefined;
     }
     await this.$disconnect();
   }

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { closedByShutdown } from './prisma.service.js';
 
 /**
  * Runs `run` in a transaction on a pooled connection of the pool Prisma's adapter uses: `begin` (by default a plain
@@ -28,6 +27,6 @@ export async function inTransaction<T>(
     throw error;
   } finally {
     client.off('error', onError);
-    if (!closedByShutdown.has(client)) client.release(broken);
+    client.release(broken);
   }
 }
