@@ -150,8 +150,12 @@ async function launchOnFreePorts(
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. The default leaves room for a
+ * job's retry with backoff on CI's loaded machine (two suites, Chromium and PostgreSQL on two cores): a callback's
+ * placement once took more than 10 s there, in the first test of a freshly started jest worker.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
