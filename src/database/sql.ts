@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { PrismaTransaction } from './prisma.service.js';
+import { preparedStatementNames } from './statement-names.js';
 
 /**
  * Where a repository's SQL runs: Prisma's client or one of its transactions, or a node-postgres client of the same
@@ -28,9 +29,13 @@ export async function rowsOfNamed<T>(db: Db, query: NamedQuery): Promise<T[]> {
   return (db as PrismaTransaction).$queryRawUnsafe<T[]>(query.text, ...query.values);
 }
 
+/** One name per `Prisma.sql` text run on node-postgres, as Prisma's own statements get through its adapter. */
+const statementNameOf = preparedStatementNames('sql');
+
 export async function rowsOf<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
   if (db instanceof pg.Client || db instanceof pg.Pool) {
-    return (await db.query(query.text, query.values)).rows as T[];
+    const { text, values } = query;
+    return (await db.query({ name: statementNameOf({ sql: text, args: values }), text, values })).rows as T[];
   }
   return (db as PrismaTransaction).$queryRaw<T[]>(query);
 }

@@ -17,7 +17,7 @@ describe('preparedStatementNames', () => {
   });
 
   it('stops naming new texts past its limit, and keeps the names it gave', () => {
-    const nameOf = preparedStatementNames(2);
+    const nameOf = preparedStatementNames('prisma', 2);
     expect(nameOf({ sql: 'A $1', args: [1] })).toBe('prisma_0');
     expect(nameOf({ sql: 'B $1', args: [1] })).toBe('prisma_1');
     expect(nameOf({ sql: 'C $1', args: [1] })).toBeUndefined();

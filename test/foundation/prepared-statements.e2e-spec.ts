@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PrismaService } from '../../src/database/prisma.service.js';
+import { rowsOf } from '../../src/database/sql.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Issue 14: Prisma's parameterised statements are prepared once per connection, not parsed and planned each time. */
@@ -28,5 +30,24 @@ describe('Prisma statements on the pool', () => {
     const lookup = prepared.find((row) => row.statement.includes('FROM "public"."cart"'));
     expect(lookup?.name).toMatch(/^prisma_\d+$/);
     expect(Number(lookup?.calls)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the repositories’ plain SQL on node-postgres is prepared by name too', async () => {
+    const { body: cart } = await app.http.post<{ id: string }>('/carts', {
+      purchaseCountry: 'SE',
+      purchaseCurrency: 'SEK',
+      locale: 'sv-SE',
+    });
+    const client = await app.app.get(PrismaService).pool.connect();
+    try {
+      for (let run = 0; run < 2; run++)
+        await rowsOf(client, Prisma.sql`SELECT status FROM cart WHERE id = ${cart.id}::uuid`);
+      const { rows } = await client.query<{ name: string; calls: string }>(
+        `SELECT name, generic_plans + custom_plans AS calls FROM pg_prepared_statements WHERE statement LIKE 'SELECT status FROM cart%'`,
+      );
+      expect(rows).toEqual([{ name: expect.stringMatching(/^sql_\d+$/), calls: '2' }]);
+    } finally {
+      client.release();
+    }
   });
 });
