@@ -4,6 +4,9 @@ import { InFlightList } from '../common/in-flight-list.js';
 import { AppConfig } from '../config/app-config.js';
 import { moveV10Jobs, setAsideV10Schema } from './pgboss-v10-upgrade.js';
 
+/** Polling for hourly and daily jobs: a few seconds late is fine, and polling less keeps the database quiet. */
+export const SCHEDULED_JOB_POLLING = { pollingIntervalSeconds: 10 };
+
 /**
  * Background jobs on pg-boss: Postgres-backed, so several instances share the work and nothing is lost
  * in a restart. One queue per job name; handlers are registered by the modules that own the work.

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { JobQueueService } from '../jobs/job-queue.service.js';
+import { JobQueueService, SCHEDULED_JOB_POLLING } from '../jobs/job-queue.service.js';
 import { OPERATION_RETRY_JOB, OrderManagementService } from './order-management.service.js';
 import { ReconciliationService } from './reconciliation.service.js';
 
@@ -8,8 +8,6 @@ export const RECONCILE_JOB = 'order.reconcile-om';
 export const EXPIRING_REPORT_JOB = 'order.expiring-report';
 /** Once a day (UTC), with the reconciliation's schedule. */
 const EXPIRING_REPORT_CRON = '0 7 * * *';
-/** Hourly and daily jobs: a few seconds late is fine, and polling less keeps the database quiet. */
-const SCHEDULED = { pollingIntervalSeconds: 10 };
 
 /** Background work of Order Management: retries of unknown operations, the reconciliation, the expiry report. */
 @Injectable()
@@ -30,14 +28,14 @@ export class OrderManagementWorker implements OnApplicationBootstrap {
       async () => {
         await this.reconciliation.run();
       },
-      SCHEDULED,
+      SCHEDULED_JOB_POLLING,
     );
     await this.jobs.work(
       EXPIRING_REPORT_JOB,
       async () => {
         await this.reconciliation.reportExpiring();
       },
-      SCHEDULED,
+      SCHEDULED_JOB_POLLING,
     );
     if (this.config.reconcile.cron !== undefined) {
       await this.jobs.schedule(RECONCILE_JOB, this.config.reconcile.cron);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { JobQueueService } from '../jobs/job-queue.service.js';
+import { JobQueueService, SCHEDULED_JOB_POLLING } from '../jobs/job-queue.service.js';
 import { RETENTION_BATCH, RetentionRepository } from './retention.repository.js';
 
 export const RETENTION_JOB = 'retention';
@@ -29,9 +29,13 @@ export class RetentionService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.work(RETENTION_JOB, async () => {
-      await this.run();
-    });
+    await this.jobs.work(
+      RETENTION_JOB,
+      async () => {
+        await this.run();
+      },
+      SCHEDULED_JOB_POLLING,
+    );
     if (this.config.retention.cron !== undefined) await this.jobs.schedule(RETENTION_JOB, this.config.retention.cron);
   }
 
