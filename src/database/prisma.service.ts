@@ -32,8 +32,9 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       statement_timeout: config.databaseStatementTimeoutMs,
       application_name: 'klarna-bff',
     });
+    const nameOf = preparedStatementNames('prisma');
     // The adapter hands the name to node-postgres, for which no name (undefined) means an unnamed statement.
-    const statementNameGenerator = preparedStatementNames() as (query: { sql: string; args: unknown[] }) => string;
+    const statementNameGenerator = nameOf as (query: { sql: string; args: unknown[] }) => string;
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true, statementNameGenerator }) });
     this.pool = pool;
   }

@@ -3,7 +3,7 @@ import { preparedStatementNames } from './statement-names.js';
 
 describe('preparedStatementNames', () => {
   it('gives each parameterised SQL text one name, the same every time', () => {
-    const nameOf = preparedStatementNames();
+    const nameOf = preparedStatementNames('prisma');
     const first = nameOf({ sql: 'SELECT * FROM cart WHERE id = $1', args: ['a'] });
     const second = nameOf({ sql: 'SELECT * FROM "order" WHERE id = $1', args: ['b'] });
     expect(first).toBe('prisma_0');
@@ -12,7 +12,7 @@ describe('preparedStatementNames', () => {
   });
 
   it('leaves statements without parameters unnamed (they may hold several statements)', () => {
-    const nameOf = preparedStatementNames();
+    const nameOf = preparedStatementNames('prisma');
     expect(nameOf({ sql: 'SELECT 1; SELECT 2', args: [] })).toBeUndefined();
   });
 

@@ -7,7 +7,7 @@
  * statement. Past `limit` distinct texts, new ones stay unnamed, so the per-connection statement cache is bounded.
  */
 export function preparedStatementNames(
-  prefix = 'prisma',
+  prefix: string,
   limit = 2000,
 ): (query: { sql: string; args: unknown[] }) => string | undefined {
   const names = new Map<string, string>();

@@ -4,8 +4,11 @@ import { rowsOf } from '../../src/database/sql.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** Issue 14: Prisma's parameterised statements are prepared once per connection, not parsed and planned each time. */
-describe('Prisma statements on the pool', () => {
+/**
+ * Issue 14: parameterised statements, Prisma's and the repositories' plain SQL on node-postgres, are prepared once per
+ * connection, not parsed and planned each time.
+ */
+describe('parameterised statements on the pool', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp();
@@ -14,7 +17,7 @@ describe('Prisma statements on the pool', () => {
     await app.close();
   });
 
-  it('are prepared by name on the connection that ran them, and run again under that name', async () => {
+  it('Prisma’s are prepared by name on the connection that ran them, and run again under that name', async () => {
     const { body: cart } = await app.http.post<{ id: string }>('/carts', {
       purchaseCountry: 'SE',
       purchaseCurrency: 'SEK',
