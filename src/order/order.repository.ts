@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import type { PrismaTransaction } from '../database/prisma.service.js';
-import { rowsOf, type Db } from '../database/sql.js';
+import { isUuidText, rowsOf, type Db } from '../database/sql.js';
 import type {
   Order,
   OrderCapture,
@@ -87,6 +88,22 @@ const UNRESOLVED: OrderStatus[] = ['placing', 'needs_attention'];
 export class OrderRepository {
   async findById(db: Db, id: string): Promise<OrderRecord | null> {
     const [order] = await rowsOf<Order>(db, Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "order" WHERE id = ${id}::uuid`);
+    return order ? toRecord(order) : null;
+  }
+
+  /**
+   * Opens a transaction and reads the order in the same round trip (Klarna's push and notifications): a simple query
+   * can carry both, but no parameters, so the id goes in as a literal, checked to be a UUID first (else: no order).
+   */
+  async beginReadingOrder(client: pg.PoolClient, id: string | null): Promise<OrderRecord | null> {
+    if (id === null || !isUuidText(id)) {
+      await client.query('BEGIN');
+      return null;
+    }
+    const results = (await client.query(
+      `BEGIN; SELECT ${ORDER_COLUMNS.text} FROM "order" WHERE id = ${client.escapeLiteral(id)}::uuid`,
+    )) as unknown as pg.QueryResult<Order>[];
+    const [order] = results[1].rows;
     return order ? toRecord(order) : null;
   }
 

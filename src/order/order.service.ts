@@ -14,7 +14,7 @@ import {
 } from '../common/errors.js';
 import { webhookUrl } from '../common/url-signature.js';
 import { PrismaService, transactionOptionsFor } from '../database/prisma.service.js';
-import { isUuidText, type Db } from '../database/sql.js';
+import type { Db } from '../database/sql.js';
 import { inTransaction } from '../database/transaction.js';
 import type { KlarnaAuthorization } from '../generated/prisma/client.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
@@ -178,9 +178,14 @@ export class OrderService {
    * Klarna's push or notification for the cart: never trusts the request; reads the order from Order
    * Management, matches it to ours by `merchant_reference1` (our order id) and the signed cart, completes a
    * placement whose answer was lost and moves the order forward. A Klarna order naming none of our orders is
-   * kept as unmatched for ops.
+   * kept as unmatched for ops. `onApplied` runs in the same transaction when the order was moved (the webhook marks
+   * its delivery processed there).
    */
-  async applyKlarnaOrder(cartId: string, klarnaOrderId: string): Promise<KlarnaOrderCallbackOutcome> {
+  async applyKlarnaOrder(
+    cartId: string,
+    klarnaOrderId: string,
+    onApplied?: (db: Db) => Promise<void>,
+  ): Promise<KlarnaOrderCallbackOutcome> {
     let klarnaOrder: KlarnaManagedOrder;
     try {
       klarnaOrder = await withKlarnaRetries(() => this.klarna.getOrder(klarnaOrderId), IN_REQUEST_RETRIES);
@@ -192,30 +197,40 @@ export class OrderService {
       }
       throw error;
     }
-    const reference = klarnaOrder.merchantReference1 ?? null;
-    return inTransaction(this.prisma.pool, async (tx) => {
-      const order = reference && isUuidText(reference) ? await this.orders.findById(tx, reference) : null;
-      if (!order) {
-        await this.recordUnmatched(tx, klarnaOrder, cartId, 'unknown_merchant_reference');
-        return 'not_ours';
-      }
-      if (order.cartId !== cartId) {
-        this.logger.warn({ event: 'webhook.cart_mismatch', cartId, orderId: order.id, klarnaOrderId });
-        return 'not_ours';
-      }
-      if (order.status === 'failed' || (order.klarnaOrderId && order.klarnaOrderId !== klarnaOrderId)) {
-        await this.recordUnmatched(
-          tx,
-          klarnaOrder,
-          cartId,
-          order.status === 'failed' ? 'order_failed' : 'second_order',
-        );
-        return 'not_ours';
-      }
-      if (isUnresolved(order.status)) await this.finishPlacement(tx, order, klarnaOrder);
-      await this.applyManagedState(tx, order, klarnaOrder);
-      return 'applied';
-    });
+    // The transaction's BEGIN also reads the order Klarna names by `merchant_reference1` (one round trip).
+    let order: OrderRecord | null = null;
+    return inTransaction(
+      this.prisma.pool,
+      (tx) => this.applyToOrder(tx, order, cartId, klarnaOrderId, klarnaOrder, onApplied),
+      async (client) => (order = await this.orders.beginReadingOrder(client, klarnaOrder.merchantReference1 ?? null)),
+    );
+  }
+
+  /** applyKlarnaOrder's transaction, with the order it read (none: Klarna's order names none of ours). */
+  private async applyToOrder(
+    tx: Db,
+    order: OrderRecord | null,
+    cartId: string,
+    klarnaOrderId: string,
+    klarnaOrder: KlarnaManagedOrder,
+    onApplied: ((db: Db) => Promise<void>) | undefined,
+  ): Promise<KlarnaOrderCallbackOutcome> {
+    if (!order) {
+      await this.recordUnmatched(tx, klarnaOrder, cartId, 'unknown_merchant_reference');
+      return 'not_ours';
+    }
+    if (order.cartId !== cartId) {
+      this.logger.warn({ event: 'webhook.cart_mismatch', cartId, orderId: order.id, klarnaOrderId });
+      return 'not_ours';
+    }
+    if (order.status === 'failed' || (order.klarnaOrderId && order.klarnaOrderId !== klarnaOrderId)) {
+      await this.recordUnmatched(tx, klarnaOrder, cartId, order.status === 'failed' ? 'order_failed' : 'second_order');
+      return 'not_ours';
+    }
+    if (isUnresolved(order.status)) await this.finishPlacement(tx, order, klarnaOrder);
+    await this.applyManagedState(tx, order, klarnaOrder);
+    await onApplied?.(tx);
+    return 'applied';
   }
 
   /** Moves our order to what Order Management says, forward only (enforced in SQL). */

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { UnauthorizedError } from '../common/errors.js';
 import { verifyScope, webhookScope } from '../common/url-signature.js';
 import { PrismaService } from '../database/prisma.service.js';
+import type { Db } from '../database/sql.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { OrderService } from '../order/order.service.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
@@ -31,11 +32,25 @@ export class WebhooksService {
     body: { authorization_token: string; session_id: string },
   ): Promise<WebhookOutcome> {
     this.verify('authorization', cartId, signature);
-    return this.once('authorization', `authorization:${cartId}:${body.authorization_token}`, body, async () => {
-      const accepted = await this.orders.acceptAuthorizationCallback(cartId, body.session_id, body.authorization_token);
-      if (!accepted) this.logger.warn({ event: 'webhook.authorization_session_mismatch', cartId });
-      return accepted;
-    });
+    return this.once(
+      'authorization',
+      `authorization:${cartId}:${body.authorization_token}`,
+      body,
+      async (markProcessed) => {
+        const accepted = await this.orders.acceptAuthorizationCallback(
+          cartId,
+          body.session_id,
+          body.authorization_token,
+        );
+        if (!accepted) {
+          this.logger.warn({ event: 'webhook.authorization_session_mismatch', cartId });
+          return false;
+        }
+        // Its placement job is queued after the callback's transaction: the delivery is processed only once it is.
+        await markProcessed(this.prisma.pool);
+        return true;
+      },
+    );
   }
 
   async push(cartId: string, signature: string | undefined, klarnaOrderId: string): Promise<WebhookOutcome> {
@@ -44,7 +59,7 @@ export class WebhooksService {
       'push',
       `push:${cartId}:${klarnaOrderId}`,
       { order_id: klarnaOrderId },
-      async () => (await this.orders.applyKlarnaOrder(cartId, klarnaOrderId)) === 'applied',
+      async (markProcessed) => (await this.orders.applyKlarnaOrder(cartId, klarnaOrderId, markProcessed)) === 'applied',
     );
   }
 
@@ -58,7 +73,7 @@ export class WebhooksService {
       'notification',
       `notification:${cartId}:${body.order_id}:${body.event_type}`,
       body,
-      async () => (await this.orders.applyKlarnaOrder(cartId, body.order_id)) === 'applied',
+      async (markProcessed) => (await this.orders.applyKlarnaOrder(cartId, body.order_id, markProcessed)) === 'applied',
     );
   }
 
@@ -77,18 +92,20 @@ export class WebhooksService {
    * Runs a delivery's effect once per dedupe key, which names the signed cart, so a valid URL replayed with
    * another cart's ids cannot mark Klarna's genuine delivery a duplicate. Only a delivery that was acted on is
    * marked processed: one that was not ours, or whose Klarna read failed, is handled again when Klarna retries.
+   * An effect that acted marks its delivery itself (`markProcessed`): Klarna's push and notification inside the
+   * transaction that holds all they do, so the mark commits with it, without a round trip and a commit of its own.
    */
   private async once(
     kind: string,
     dedupeKey: string,
     payload: object,
-    effect: () => Promise<boolean>,
+    effect: (markProcessed: (db: Db) => Promise<void>) => Promise<boolean>,
   ): Promise<WebhookOutcome> {
     const fresh = await this.events.receive(this.prisma.pool, kind, dedupeKey, payload as Prisma.InputJsonValue);
     if (!fresh) return 'duplicate';
     try {
-      const applied = await effect();
-      await this.events.markProcessed(this.prisma.pool, dedupeKey, applied ? undefined : 'ignored: not for this cart');
+      const applied = await effect((db) => this.events.markProcessed(db, dedupeKey));
+      if (!applied) await this.events.markProcessed(this.prisma.pool, dedupeKey, 'ignored: not for this cart');
       return applied ? 'accepted' : 'ignored';
     } catch (error) {
       await this.events.markProcessed(
