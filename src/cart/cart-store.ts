@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isUuidText, rowsOfNamed, type Db } from '../database/sql.js';
-import { inTransaction } from '../database/transaction.js';
+import { beginWith, inTransaction } from '../database/transaction.js';
 import type { MarketRow } from '../catalog/catalog.repository.js';
 import type { DiscountCodeRecord } from '../discount/discount-rules.js';
 import type { LiveSession, SessionWritten } from '../klarna-session/klarna-cart-state.js';
@@ -72,10 +72,11 @@ async function beginCartChange(client: pg.PoolClient, cartId: string): Promise<b
     await client.query('BEGIN');
     return false;
   }
-  const results = (await client.query(
-    `BEGIN; SELECT 1 FROM cart WHERE id = ${client.escapeLiteral(cartId)}::uuid FOR UPDATE`,
-  )) as unknown as pg.QueryResult[];
-  return results[1].rowCount === 1;
+  const locked = await beginWith(
+    client,
+    `SELECT 1 FROM cart WHERE id = ${client.escapeLiteral(cartId)}::uuid FOR UPDATE`,
+  );
+  return locked.rowCount === 1;
 }
 
 /** Everything a change is priced from, read under the cart's row lock (so nothing in it can move meanwhile). */

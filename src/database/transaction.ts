@@ -30,3 +30,16 @@ export async function inTransaction<T>(
     client.release(broken);
   }
 }
+
+/**
+ * A transaction's `begin` that also runs `statement` in the same round trip (the cart's row lock, the order Klarna's
+ * push names) and answers its result. A simple query carries both but takes no parameters: the caller checks and
+ * escapes every literal in `statement`.
+ */
+export async function beginWith<R extends pg.QueryResultRow>(
+  client: pg.PoolClient,
+  statement: string,
+): Promise<pg.QueryResult<R>> {
+  const results = (await client.query(`BEGIN; ${statement}`)) as unknown as pg.QueryResult<R>[];
+  return results[1];
+}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { isUuidText, rowsOf, type Db } from '../database/sql.js';
+import { beginWith } from '../database/transaction.js';
 import type {
   Order,
   OrderCapture,
@@ -100,10 +101,11 @@ export class OrderRepository {
       await client.query('BEGIN');
       return null;
     }
-    const results = (await client.query(
-      `BEGIN; SELECT ${ORDER_COLUMNS.text} FROM "order" WHERE id = ${client.escapeLiteral(id)}::uuid`,
-    )) as unknown as pg.QueryResult<Order>[];
-    const [order] = results[1].rows;
+    const read = await beginWith<Order>(
+      client,
+      `SELECT ${ORDER_COLUMNS.text} FROM "order" WHERE id = ${client.escapeLiteral(id)}::uuid`,
+    );
+    const [order] = read.rows;
     return order ? toRecord(order) : null;
   }
 
