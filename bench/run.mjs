@@ -110,7 +110,7 @@ function parseOptions(argv) {
     // Long enough for both sides to stop compiling: 20 s into cart changes the service still spent about 90 µs of
     // TurboFan per change on V8's worker threads (the baseline 45), 50 s in about 20 (bench/README.md, "Warm-up").
     warmupS: number('warmup', smoke ? 0 : 15),
-    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 8 minutes in all, with two rounds
+    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 11 minutes in all, with four rounds
     // per level).
     soakS: number('soak', smoke ? 0 : 120),
     carts: number('carts', smoke ? 20 : 200),
@@ -119,10 +119,11 @@ function parseOptions(argv) {
     // Every target loaded at the same time at each level instead of in turn: for comparing CPU per request on a noisy
     // machine (BENCH_BEFORE_BUILD); req/s are then shares of the same cores, so the issue's ratios do not apply.
     together: flags.together === 'true',
-    // Two rounds, the second in the reverse order (baseline, service, service, baseline), so that neither side always
-    // runs second: after the other's writes and its autovacuum, or into the machine's drift (bench/README.md,
-    // "Order and rounds").
-    rounds: number('rounds', smoke ? 1 : 2),
+    // Four rounds, the order reversed every other round (baseline, service, service, baseline, ...), so that neither
+    // side always runs second: after the other's writes and its autovacuum, or into the machine's drift; and so that
+    // one 8-second round, which moves by up to a quarter on a 2-core machine, weighs a quarter of the level
+    // (bench/README.md, "Order and rounds", "Four rounds in the full run").
+    rounds: number('rounds', smoke ? 1 : 4),
     // A subset for profiling one scenario (e.g. --scenarios=cart-read with BENCH_SERVICE_NODE_FLAGS=--cpu-prof).
     scenarios: (flags.scenarios ?? 'cart-mutation,cart-read,checkout').split(','),
     probeRequests: smoke ? 7 : 21,
