@@ -110,8 +110,8 @@ function parseOptions(argv) {
     // Long enough for both sides to stop compiling: 20 s into cart changes the service still spent about 90 µs of
     // TurboFan per change on V8's worker threads (the baseline 45), 50 s in about 20 (bench/README.md, "Warm-up").
     warmupS: number('warmup', smoke ? 0 : 15),
-    // Issue 14 asks for a 2-minute soak; it adds a minute to the full run (about 11 minutes in all, with four rounds
-    // per level).
+    // Issue 14 asks for a 2-minute soak; it adds two minutes to the full run (about 11 minutes in all, with four
+    // rounds per level).
     soakS: number('soak', smoke ? 0 : 120),
     carts: number('carts', smoke ? 20 : 200),
     poolSize: number('pool', 10),
