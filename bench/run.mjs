@@ -1,5 +1,5 @@
 /**
- * The load benchmark (issues 6 and 14): `node bench/run.mjs` (full, about 8 minutes) or `--smoke` (seconds, for CI).
+ * The load benchmark (issues 6 and 14): `node bench/run.mjs` (full, about 11 minutes) or `--smoke` (seconds, for CI).
  * Needs `npm run build` first and PostgreSQL at BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432).
  *
  * One run: a fresh database whose name contains `bench`; the Klarna simulator, the built service
@@ -12,8 +12,8 @@
  * flows the probe repeats), --background-carts=<n> (extra carts inserted before the load, and a second service on
  * a database with the seeded carts only, loaded in turn for the comparison; the report goes to scale.json),
  * --keep-database (for bench/explain.mjs), --together (every target loaded at once at each level; see bench/README.md),
- * --rounds=<n> (each level loads the targets n times, in turn, the order reversed every other round; the level's
- * figures pool the rounds; not with --together, whose levels load every target at once).
+ * --rounds=<n> (4 outside smoke: each level loads the targets n times, in turn, the order reversed every other
+ * round; the level's figures pool the rounds; not with --together, whose levels load every target at once).
  *
  * The smoke run fails when the probe shows more round trips per request than issue 14 allows (targets.mjs).
  * BENCH_SKIP_ROUND_TRIP_CHECK=1 turns that off, for work on the harness itself only.
