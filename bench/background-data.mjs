@@ -33,14 +33,21 @@ export async function seedBackgroundCarts(client, count, products) {
   await client.query('BEGIN');
   try {
     await client.query(
+      `CREATE FUNCTION pg_temp.uuid_v7(at timestamptz) RETURNS uuid LANGUAGE sql VOLATILE AS $$
+         SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+           PLACING substring(int8send((extract(epoch FROM at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1),
+           'hex')::uuid $$`,
+    );
+    await client.query(
       `CREATE TEMP TABLE bench_background ON COMMIT DROP AS
-       SELECT n, gen_random_uuid() AS cart_id, gen_random_uuid() AS session_row_id,
-              gen_random_uuid() AS authorization_id, gen_random_uuid() AS order_id,
-              n % 2 = 0 AS ordered, n % 2 = 1 AND n % 3 = 0 AS abandoned, n % 2 = 1 AND n % 4 = 1 AS stale,
+       SELECT n, pg_temp.uuid_v7(created_at) AS cart_id, pg_temp.uuid_v7(created_at) AS session_row_id,
+              pg_temp.uuid_v7(created_at) AS authorization_id, pg_temp.uuid_v7(created_at) AS order_id,
+              ordered, abandoned, stale, version, created_at
+       FROM (SELECT n, n % 2 = 0 AS ordered, n % 2 = 1 AND n % 3 = 0 AS abandoned, n % 2 = 1 AND n % 4 = 1 AS stale,
               2 + n % 5 AS version,
               date_trunc('milliseconds', now() - (n % 90) * interval '1 day' - (n % 1440) * interval '1 minute')
                 AS created_at
-       FROM generate_series(1, $1::int) AS n`,
+             FROM generate_series(1, $1::int) AS n) AS g`,
       [count],
     );
     await run(
@@ -61,7 +68,7 @@ export async function seedBackgroundCarts(client, count, products) {
     await run(
       'cart_item',
       `INSERT INTO cart_item (id, cart_id, reference, name, type, quantity, unit_price, tax_rate, position)
-       SELECT gen_random_uuid(), b.cart_id, p.reference, p.name, 'physical', 1 + (b.n + k) % 3, p.unit_price, 2500, k
+       SELECT pg_temp.uuid_v7(b.created_at), b.cart_id, p.reference, p.name, 'physical', 1 + (b.n + k) % 3, p.unit_price, 2500, k
        FROM bench_background b
        CROSS JOIN generate_series(0, 1) AS k
        JOIN unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS p(reference, name, unit_price, i)

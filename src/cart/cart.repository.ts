@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { uuidV7 } from '../common/uuid-v7.js';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { rowsOf, type Db } from '../database/sql.js';
@@ -85,7 +86,7 @@ export class CartRepository {
       db,
       Prisma.sql`
       INSERT INTO cart (id, purchase_country, purchase_currency, locale)
-      VALUES (gen_random_uuid(), ${market.purchaseCountry}, ${market.purchaseCurrency}, ${market.locale})
+      VALUES (${uuidV7()}::uuid, ${market.purchaseCountry}, ${market.purchaseCurrency}, ${market.locale})
       RETURNING id, status::text AS status, version`,
     );
     return {

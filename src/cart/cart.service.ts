@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { AppConfig } from '../config/app-config.js';
 import { CartQueue } from './cart-queue.js';
 import {
@@ -25,7 +26,6 @@ import { pricedItemsOf } from '../catalog/postgres-catalog.js';
 import { priceShipping } from '../shipping/shipping-rules.js';
 import type { Db } from '../database/sql.js';
 import type pg from 'pg';
-import { randomUUID } from 'node:crypto';
 import { priceLines, salesTaxLines, type LineChange, type LinePrice, type WantedLine } from './cart-pricing.js';
 import { CartRepository, type CheckoutChoice } from './cart.repository.js';
 import {
@@ -634,7 +634,7 @@ export function planLines(
       after.push(existing);
       continue;
     }
-    const item = existing ? { ...existing, ...fields } : { id: randomUUID(), ...fields, position: ++position };
+    const item = existing ? { ...existing, ...fields } : { id: uuidV7(), ...fields, position: ++position };
     after.push(item);
     writtenItems.push(item);
   }

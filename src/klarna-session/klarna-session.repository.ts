@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { rowsOf, type Db } from '../database/sql.js';
@@ -121,7 +122,7 @@ export class KlarnaSessionRepository {
       INSERT INTO klarna_session (id, cart_id, session_id, client_token, payment_method_categories, purchase_country,
                                   purchase_currency, intent, expires_at, synced_version, synced_payload_hash,
                                   last_correlation_id, live, updated_at)
-      SELECT gen_random_uuid(), ${session.cartId}::uuid, ${session.sessionId}, ${session.clientToken},
+      SELECT ${uuidV7()}::uuid, ${session.cartId}::uuid, ${session.sessionId}, ${session.clientToken},
              ${JSON.stringify(session.paymentMethodCategories)}::jsonb, ${session.purchaseCountry},
              ${session.purchaseCurrency}, ${session.intent}, ${session.expiresAt}::timestamptz,
              ${session.syncedVersion}, ${session.syncedPayloadHash}, ${session.lastCorrelationId}, true, now()
