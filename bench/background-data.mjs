@@ -41,7 +41,7 @@ export async function seedBackgroundCarts(client, count, products) {
     await client.query(
       `CREATE TEMP TABLE bench_background ON COMMIT DROP AS
        SELECT n, pg_temp.uuid_v7(created_at) AS cart_id, pg_temp.uuid_v7(created_at) AS session_row_id,
-              pg_temp.uuid_v7(created_at) AS authorization_id, pg_temp.uuid_v7(created_at) AS order_id,
+              gen_random_uuid() AS authorization_id, gen_random_uuid() AS order_id,
               ordered, abandoned, stale, version, created_at
        FROM (SELECT n, n % 2 = 0 AS ordered, n % 2 = 1 AND n % 3 = 0 AS abandoned, n % 2 = 1 AND n % 4 = 1 AS stale,
               2 + n % 5 AS version,
