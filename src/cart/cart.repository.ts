@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { uuidV7 } from '../common/uuid-v7.js';
+import { uuidV7 } from '../common/uuid.js';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { rowsOf, type Db } from '../database/sql.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { uuidV7 } from '../common/uuid-v7.js';
+import { uuidV7 } from '../common/uuid.js';
 import { AppConfig } from '../config/app-config.js';
 import { CartQueue } from './cart-queue.js';
 import {

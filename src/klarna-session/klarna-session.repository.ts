@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { uuidV7 } from '../common/uuid-v7.js';
+import { uuidV7 } from '../common/uuid.js';
 import { Injectable } from '@nestjs/common';
 import type { PrismaTransaction } from '../database/prisma.service.js';
 import { rowsOf, type Db } from '../database/sql.js';

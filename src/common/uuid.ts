@@ -12,8 +12,13 @@ import { randomBytes } from 'node:crypto';
 export function uuidV7(now = Date.now()): string {
   const bytes = randomBytes(16);
   bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  return uuidText(bytes, 7);
+}
+
+/** The first 16 bytes as UUID text, with the version's nibble and RFC 9562's variant bits set (in place). */
+export function uuidText(bytes: Buffer, version: number): string {
+  bytes[6] = (bytes[6] & 0x0f) | (version << 4);
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
+  const hex = bytes.toString('hex', 0, 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
