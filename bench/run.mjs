@@ -735,7 +735,17 @@ async function main() {
       const memory = sampleMemory(started.child.pid, 250);
       cleanups.push(async () => memory.stop());
       await seedCatalog(started.url);
-      return { ...started, carts: await seedCarts(started.url, options.carts), memory };
+      const carts = await seedCarts(started.url, options.carts);
+      // The baseline writes to the big database's carts in every change level; its twin on the small database does
+      // the same to the small one's, so both tables go through the same updates (dead rows, HOT chains, index
+      // entries) and differ only in the background rows. It is also the control: the bare baseline's own ratio.
+      const baselineSmall = await startBaseline('baseline-small', `${options.serverUrl}/${smallDatabase}`);
+      const baselineMemory = sampleMemory(baselineSmall.child.pid, 250);
+      cleanups.push(async () => baselineMemory.stop());
+      return {
+        service: { ...started, carts, memory },
+        baseline: { ...baselineSmall, carts, memory: baselineMemory },
+      };
     };
 
     log(`database ${database}; starting the service and the baseline`);
@@ -814,7 +824,7 @@ async function main() {
     const targets = {
       baseline: { ...baseline, carts, memory: baselineMemory },
       service: { ...service, carts, memory: serviceMemory },
-      ...(small ? { 'service-small': small } : {}),
+      ...(small ? { 'service-small': small.service, 'baseline-small': small.baseline } : {}),
       ...(before ? { 'service-before': { ...before, carts } } : {}),
     };
     if (options.together) {
@@ -1031,6 +1041,8 @@ async function main() {
 function addScaleComparison(report) {
   if (report.runs.some((run) => run.target === 'service-small')) {
     report.scale = compareScale(report, report, 'service-small');
+    const control = compareScale(report, report, 'baseline-small', 'baseline');
+    if (report.scale && control) report.scale.baselineLevels = control.levels;
     return;
   }
   if (!existsSync(options.normalReport)) {
@@ -1174,6 +1186,18 @@ function print(report) {
         ['scale p99', 'scaleP99Ms'],
       ]),
     );
+    if (report.scale.baselineLevels) {
+      console.log('The control: the baseline on the big database against its twin on the small one (baseline req/s):');
+      console.log(
+        table(report.scale.baselineLevels, [
+          ['scenario', 'scenario'],
+          ['conns', 'connections'],
+          ['small req/s', 'normalReqPerSec'],
+          ['big req/s', 'scaleReqPerSec'],
+          ['ratio', 'ratio'],
+        ]),
+      );
+    }
   }
   console.log(`\nService peak RSS ${report.service.peakRssMb} MB (baseline ${report.baselinePeakRssMb} MB)`);
   if (report.soak) {

@@ -137,11 +137,12 @@ export const isNormalFullRun = (report) => report.mode === 'full' && !(report.se
  * The service's req/s of a `--background-carts` run against the same service on a database with only the seeded
  * carts, per scenario and connection level: `normalTarget` 'service-small' is that second service, loaded in turn
  * with the first in the same run; 'service' compares with a separate normal full run (bench/results/latest.json).
+ * `scaleTarget` 'baseline' with 'baseline-small' gives the same comparison for the bare baseline (the control).
  * @returns {object | null} null when there is nothing comparable
  */
-export function compareScale(scaleReport, normalReport, normalTarget = 'service') {
+export function compareScale(scaleReport, normalReport, normalTarget = 'service', scaleTarget = 'service') {
   const levels = [];
-  for (const run of scaleReport.runs.filter((r) => r.target === 'service')) {
+  for (const run of scaleReport.runs.filter((r) => r.target === scaleTarget)) {
     const normal = normalReport.runs.find(
       (r) => r.target === normalTarget && r.scenario === run.scenario && r.connections === run.connections,
     );
@@ -162,7 +163,7 @@ export function compareScale(scaleReport, normalReport, normalTarget = 'service'
     .map((key) => `${key} ${normalReport.settings[key]} vs ${scaleReport.settings[key]}`);
   return {
     backgroundCarts: scaleReport.settings.backgroundCarts,
-    method: normalTarget === 'service-small' ? INTERLEAVED : 'against a separate normal run',
+    method: normalTarget.endsWith('-small') ? INTERLEAVED : 'against a separate normal run',
     normalRunStartedAt: normalReport.startedAt,
     scaleRunStartedAt: scaleReport.startedAt,
     settingsDiffer: differences,
