@@ -9,10 +9,11 @@
  * the others, every third is abandoned with an expired session, and every fourth carries a stale authorization.
  * Dates spread over the last 90 days, and every table's rows are inserted in the order of their dates, as in a
  * database that grew over time: its tables' physical order follows the time-ordered (v7) ids of carts, lines and
- * sessions, which is what the planner's correlation statistics see (bench/README.md, "Rows in time order"). Inserts fire no order trigger here: order_moves_forward_only and
- * order_emits_events are UPDATE/DELETE triggers, so the event rows are written as the trigger would have left
- * them once delivered (state from the migration's own order_event_state()). A cart with an authorization is
- * inserted with has_authorizations set, so the authorizations' insert trigger finds nothing left to update.
+ * sessions, which is what the planner's correlation statistics see (bench/README.md, "Rows in time order").
+ * Inserts fire no order trigger here: order_moves_forward_only and order_emits_events are UPDATE/DELETE triggers,
+ * so the event rows are written as the trigger would have left them once delivered (state from the migration's own
+ * order_event_state()). A cart with an authorization is inserted with has_authorizations set, so the
+ * authorizations' insert trigger finds nothing left to update.
  */
 
 /**
