@@ -33,12 +33,12 @@ describe('InFlightList', () => {
     expect([...requests]).toEqual([6]);
   });
 
-  it('ignores a second removal of the same request', () => {
+  it('ignores a second removal of the same request, and says which removal was the first', () => {
     const requests = new InFlightList<string>();
     const a = requests.add('a');
     requests.add('b');
-    requests.remove(a);
-    requests.remove(a);
+    expect(requests.remove(a)).toBe(true);
+    expect(requests.remove(a)).toBe(false);
     expect([...requests]).toEqual(['b']);
     expect(requests.size).toBe(1);
   });

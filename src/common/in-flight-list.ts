@@ -37,16 +37,17 @@ export class InFlightList<T> implements Iterable<T> {
     return entry;
   }
 
-  /** Removes the value `handle` was returned for; a second call with the same handle does nothing. */
-  remove(handle: InFlightHandle): void {
+  /** Removes the value `handle` was returned for. False: it was removed before (a second call does nothing). */
+  remove(handle: InFlightHandle): boolean {
     const entry = handle as Entry<T>;
-    if (entry.value === undefined) return;
+    if (entry.value === undefined) return false;
     if (entry.previous) entry.previous.next = entry.next;
     else this.first = entry.next;
     if (entry.next) entry.next.previous = entry.previous;
     else this.last = entry.previous;
     entry.value = entry.previous = entry.next = undefined;
     this.count -= 1;
+    return true;
   }
 
   /** Oldest first. */

@@ -69,9 +69,10 @@ export class LifecycleService implements BeforeApplicationShutdown {
       }
       const started = performance.now();
       const handle = this.inFlight.add(reply);
-      // `close` comes once per response: after it was sent, or when the client went away first.
-      reply.raw.once('close', () => {
-        this.inFlight.remove(handle);
+      // `close` comes once per response: after it was sent, or when the client went away first. `on`, not `once`:
+      // `once` binds a wrapper per request and removes it again on the event. `remove` tells the first call apart.
+      reply.raw.on('close', () => {
+        if (!this.inFlight.remove(handle)) return;
         if (reply.raw.writableFinished) {
           this.metrics.observeHttpRequest(
             request.method,
