@@ -15,7 +15,7 @@ import { registerRateLimits } from './common/rate-limits.js';
 import { withSharedWebhookSecret } from './database/shared-settings.js';
 import { LifecycleService } from './lifecycle/lifecycle.service.js';
 import { restrictOpsRoutes } from './ops/ops-listener.js';
-import { requestId } from './common/logging.js';
+import { requestIdGenerator } from './common/logging.js';
 
 /** Builds the configured application (used by main.ts, the e2e tests and the benchmark alike). */
 export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplication> {
@@ -29,7 +29,7 @@ export async function createApp(appConfig: AppConfig): Promise<NestFastifyApplic
     // Fastify takes a hop count too; Nest's option type omits it.
     trustProxy: config.trustProxy as boolean | string,
     // pino-http keeps the id Fastify gave the request (middie copies it over), so Fastify makes it.
-    genReqId: requestId,
+    genReqId: requestIdGenerator(config.logLevel),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bufferLogs: true,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
 import { pino, type LoggerOptions } from 'pino';
-import { loggerParams } from './logging.js';
+import { loggerParams, requestId, requestIdGenerator } from './logging.js';
 
 describe('log redaction', () => {
   it('never writes shoppers’ personal data, tokens or credentials', () => {
@@ -54,5 +54,10 @@ describe('request logging', () => {
     for (const level of ['warn', 'error', 'fatal', 'silent']) {
       expect(loggerParams(level).forRoutes).toEqual([]);
     }
+  });
+
+  it("gives requests a UUID (or the caller's x-request-id) only where their lines are written", () => {
+    for (const level of ['trace', 'debug', 'info']) expect(requestIdGenerator(level)).toBe(requestId);
+    for (const level of ['warn', 'error', 'fatal', 'silent']) expect(requestIdGenerator(level)).toBeUndefined();
   });
 });

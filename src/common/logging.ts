@@ -55,8 +55,20 @@ export function requestId(request: IncomingMessage): string {
  * a child logger and a listener per request) is not mounted at all.
  */
 export function requestLoggingRoutes(level: string): NonNullable<Params['forRoutes']> {
-  const logsRequests = (levels.values[level] ?? Infinity) <= levels.values.info;
-  return logsRequests ? [{ path: '/{*splat}', method: RequestMethod.ALL }] : [];
+  return logsRequests(level) ? [{ path: '/{*splat}', method: RequestMethod.ALL }] : [];
+}
+
+/** Whether LOG_LEVEL writes a line per request (info and below). */
+export function logsRequests(level: string): boolean {
+  return (levels.values[level] ?? Infinity) <= levels.values.info;
+}
+
+/**
+ * Fastify's request id: `requestId` when requests are logged. Above that level no line carries it, so Fastify's own
+ * counter saves a UUID per request (issue 14).
+ */
+export function requestIdGenerator(level: string): typeof requestId | undefined {
+  return logsRequests(level) ? requestId : undefined;
 }
 
 export function loggerParams(level: string, pretty = false): Params {
