@@ -64,7 +64,8 @@ export function UuidParam(name: string): ParameterDecorator {
  * What Nest's ParseUUIDPipe accepts (any version 1 to 8, the nil and the max UUID), checked synchronously: its
  * pipe is async, and the storefront's hottest routes (direct-routes.ts) check two per request (issue 14).
  */
-const UUID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i;
+const UUID =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i;
 
 /** The value when it is a UUID, else a 400 naming the parameter. Also used by the direct routes. */
 export function checkedUuid(value: unknown, name: string): string {
